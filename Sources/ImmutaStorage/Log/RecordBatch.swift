@@ -1,0 +1,63 @@
+import SystemPackage
+import Synchronization
+/// Consecutive records read from one segment, checksum-verified, held as the seed-format bytes
+/// they have on disk plus their index entries. Payloads are slices of one buffer, so iterating
+/// allocates nothing per record.
+public struct RecordBatch: Sendable {
+    /// Offset of the first record.
+    public let firstOffset: UInt64
+    /// One index entry per record.
+    public let entries: [IndexEntry]
+    /// The records in the seed format (8-byte little-endian size, then payload), back to back.
+    public let framed: [UInt8]
+    let basePosition: UInt64
+
+    /// Number of records.
+    public var count: Int { entries.count }
+    /// Whether the batch holds no record.
+    public var isEmpty: Bool { entries.isEmpty }
+    /// The offset after the last record.
+    public var nextOffset: UInt64 { firstOffset + UInt64(entries.count) }
+
+    /// The payload of the `i`th record, as a slice of ``framed``.
+    public func payload(_ i: Int) -> ArraySlice<UInt8> {
+        let start = Int(entries[i].position - basePosition) + RecordFraming.headerSize
+        return framed[start..<(start + Int(entries[i].length))]
+    }
+
+    /// The records as values (one allocation per payload; use ``payload(_:)`` on hot paths).
+    public var records: [Record] {
+        entries.indices.map { i in
+            Record(offset: firstOffset + UInt64(i), timestamp: entries[i].timestamp, payload: Array(payload(i)))
+        }
+    }
+
+    static func empty(at offset: UInt64) -> RecordBatch {
+        RecordBatch(firstOffset: offset, entries: [], framed: [], basePosition: 0)
+    }
+}
+
+/// Where a run of consecutive records lies in one segment's files, for sending them without
+/// copying (sendfile). The slice keeps the segment's descriptors open while it lives.
+public struct LogSlice: Sendable {
+    /// Offset of the first record.
+    public let firstOffset: UInt64
+    /// The records' index entries, decoded.
+    public let entries: [IndexEntry]
+    /// The same entries as they are on disk (32 bytes each).
+    public let indexBytes: [UInt8]
+    /// Byte position of the first record in the data file.
+    public let dataPosition: UInt64
+    /// Bytes of seed-format records from ``dataPosition``.
+    public let dataLength: UInt64
+    let segment: Segment
+
+    /// Number of records.
+    public var count: Int { entries.count }
+    /// The offset after the last record.
+    public var nextOffset: UInt64 { firstOffset + UInt64(entries.count) }
+    /// Path of the data file.
+    public var dataPath: String { segment.dataPath }
+    /// The data file's descriptor, valid while this slice is alive. Duplicate it to keep it longer.
+    public var dataDescriptor: CInt { segment.data.rawValue }
+}

@@ -1,0 +1,108 @@
+import Synchronization
+import Dispatch
+
+extension RecordLog {
+    /// Waits until the batch is on stable storage (fdatasync of data and index). Concurrent callers
+    /// share one fdatasync: whoever arrives while a flush runs is covered by the next one (group
+    /// commit). Works whatever the log's durability setting: with `none` it forces a flush.
+    public func waitUntilDurable(_ result: AppendResult) async throws {
+        try await waitUntilDurable(upTo: result.nextOffset)
+    }
+
+    /// Waits until every record below `offset` is on stable storage.
+    public func waitUntilDurable(upTo offset: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            enum Action { case resume, fail(StorageError), startLoop, wait }
+            let action = syncState.withLock { state -> Action in
+                if let failure = state.failure { return .fail(failure) }
+                if state.synced >= offset { return .resume }
+                state.waiters.append((offset, continuation))
+                state.requested = max(state.requested, offset)
+                if state.running { return .wait }
+                state.running = true
+                return .startLoop
+            }
+            switch action {
+            case .resume: continuation.resume()
+            case .fail(let error): continuation.resume(throwing: error)
+            case .startLoop: syncQueue.async { self.runSyncLoop() }
+            case .wait: break
+            }
+        }
+    }
+
+    /// Flushes everything written so far, synchronously.
+    public func sync() throws {
+        let segment = shared.withLock { $0.segments[$0.segments.count - 1].segment }
+        try FileIO.dataSync(segment.data, path: segment.dataPath)
+        try FileIO.dataSync(segment.index, path: segment.indexPath)
+    }
+
+    /// Asks for a background flush up to `offset` without waiting for it.
+    func requestSync(upTo offset: UInt64) {
+        let start = syncState.withLock { state -> Bool in
+            state.requested = max(state.requested, offset)
+            guard !state.running, state.synced < state.requested else { return false }
+            state.running = true
+            return true
+        }
+        if start { syncQueue.async { self.runSyncLoop() } }
+    }
+
+    /// Schedules one flush `milliseconds` from now unless one is already scheduled, so writes are
+    /// flushed at most that often and never later than that.
+    func armIntervalSync(milliseconds: Int) {
+        let arm = syncState.withLock { state -> Bool in
+            guard !state.intervalArmed else { return false }
+            state.intervalArmed = true
+            return true
+        }
+        guard arm else { return }
+        syncQueue.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
+            let target = self.shared.withLock { $0.nextOffset }
+            self.syncState.withLock { $0.intervalArmed = false }
+            self.requestSync(upTo: target)
+        }
+    }
+
+    /// Runs on the sync queue: flushes, then releases every waiter the flush covered, and goes
+    /// round again while more was asked for meanwhile.
+    private func runSyncLoop() {
+        while true {
+            // Older segments were flushed when the writer closed them, so the active one suffices.
+            let (target, segment) = shared.withLock { ($0.nextOffset, $0.segments[$0.segments.count - 1].segment) }
+            var failure: StorageError?
+            do {
+                try FileIO.dataSync(segment.data, path: segment.dataPath)
+                try FileIO.dataSync(segment.index, path: segment.indexPath)
+            } catch {
+                failure = StorageError.wrap(error)
+            }
+            let (ready, more) = syncState.withLock { state -> ([CheckedContinuation<Void, any Error>], Bool) in
+                if let failure {
+                    // After a failed fdatasync the kernel may have dropped the dirty pages: nothing
+                    // written since the last good flush can be called durable, now or later.
+                    state.failure = failure
+                    let all = state.waiters.map(\.continuation)
+                    state.waiters.removeAll()
+                    state.running = false
+                    return (all, false)
+                }
+                state.synced = max(state.synced, target)
+                var ready: [CheckedContinuation<Void, any Error>] = []
+                state.waiters.removeAll { waiter in
+                    guard waiter.target <= state.synced else { return false }
+                    ready.append(waiter.continuation)
+                    return true
+                }
+                let more = !state.waiters.isEmpty || state.requested > state.synced
+                if !more { state.running = false }
+                return (ready, more)
+            }
+            for continuation in ready {
+                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+            }
+            if !more { return }
+        }
+    }
+}

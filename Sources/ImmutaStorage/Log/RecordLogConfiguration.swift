@@ -1,0 +1,106 @@
+import Synchronization
+/// When a log's writes reach stable storage.
+public enum Durability: Sendable, Hashable, CustomStringConvertible, Codable {
+    /// Left in the page cache; flushed when a segment is closed and at shutdown.
+    case none
+    /// fdatasync after every batch. Concurrent appenders share one fdatasync (group commit).
+    case fsync
+    /// fdatasync at most every `milliseconds`, so at most that much acknowledged data is at risk.
+    case interval(milliseconds: Int)
+
+    /// Parses `none`, `fsync` or `interval:MS`.
+    public init(parsing text: String) throws {
+        switch text {
+        case "none": self = .none
+        case "fsync": self = .fsync
+        default:
+            guard text.hasPrefix("interval:"), let ms = Int(text.dropFirst("interval:".count)), ms > 0, ms <= 3_600_000
+            else {
+                throw StorageError.invalidConfiguration(
+                    "durability \(String(reflecting: text)) is not one of none, fsync, interval:MS (MS from 1 to 3600000)")
+            }
+            self = .interval(milliseconds: ms)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .none: "none"
+        case .fsync: "fsync"
+        case .interval(let ms): "interval:\(ms)"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { self = try Durability(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// How a record log stores, flushes and expires its records.
+public struct RecordLogConfiguration: Sendable, Hashable, Codable {
+    /// A segment is closed and a new one started once it holds this many data bytes.
+    public var segmentBytes: UInt64
+    /// The largest payload a record may have.
+    public var maxRecordBytes: UInt64
+    /// When writes are flushed to disk.
+    public var durability: Durability
+    /// Delete the oldest segments while the log holds more than this many bytes (nil: no limit).
+    public var retentionBytes: UInt64?
+    /// Delete segments whose newest record is older than this many milliseconds (nil: no limit).
+    public var retentionMilliseconds: Int64?
+
+    /// The smallest segment size accepted.
+    public static let minimumSegmentBytes: UInt64 = 4096
+    /// The largest record size accepted.
+    public static let maximumRecordBytes: UInt64 = 1 << 30
+
+    /// Creates a configuration; the defaults are 64 MiB segments, 8 MiB records, `fsync`, and no retention.
+    public init(
+        segmentBytes: UInt64 = 64 << 20,
+        maxRecordBytes: UInt64 = 8 << 20,
+        durability: Durability = .fsync,
+        retentionBytes: UInt64? = nil,
+        retentionMilliseconds: Int64? = nil
+    ) {
+        self.segmentBytes = segmentBytes
+        self.maxRecordBytes = maxRecordBytes
+        self.durability = durability
+        self.retentionBytes = retentionBytes
+        self.retentionMilliseconds = retentionMilliseconds
+    }
+
+    /// Checks every value against its allowed range.
+    public func validate() throws {
+        guard segmentBytes >= Self.minimumSegmentBytes else {
+            throw StorageError.invalidConfiguration("segment size \(segmentBytes) is below the minimum of \(Self.minimumSegmentBytes) bytes")
+        }
+        guard maxRecordBytes >= 1 && maxRecordBytes <= Self.maximumRecordBytes else {
+            throw StorageError.invalidConfiguration("maximum record size \(maxRecordBytes) must be from 1 to \(Self.maximumRecordBytes) bytes")
+        }
+        if let retentionBytes, retentionBytes == 0 {
+            throw StorageError.invalidConfiguration("retention bytes must be positive (omit it for no limit)")
+        }
+        if let retentionMilliseconds, retentionMilliseconds <= 0 {
+            throw StorageError.invalidConfiguration("retention age must be positive (omit it for no limit)")
+        }
+        if case .interval(let ms) = durability, ms <= 0 {
+            throw StorageError.invalidConfiguration("durability interval must be positive")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case segmentBytes = "segment_bytes"
+        case maxRecordBytes = "max_record_bytes"
+        case durability
+        case retentionBytes = "retention_bytes"
+        case retentionMilliseconds = "retention_ms"
+    }
+}

@@ -1,0 +1,75 @@
+import SystemPackage
+
+/// Errors raised by the storage engine. Each message names the object involved and, where it
+/// helps, what to do about it.
+public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A topic or group name outside the allowed set.
+    case invalidName(String, reason: String)
+    /// A record larger than the log's configured maximum.
+    case recordTooLarge(size: UInt64, limit: UInt64)
+    /// Bytes that claim to be seed-format records but are not.
+    case malformedRecords(reason: String)
+    /// A batch with no records.
+    case emptyBatch
+    /// A read below the earliest retained offset.
+    case offsetBelowEarliest(offset: UInt64, earliest: UInt64)
+    /// A read past the next offset to be written.
+    case offsetBeyondEnd(offset: UInt64, next: UInt64)
+    /// A record whose bytes do not match its checksum.
+    case checksumMismatch(log: String, offset: UInt64, file: String)
+    /// On-disk damage that recovery will not repair on its own.
+    case unrecoverable(log: String, file: String, position: UInt64, reason: String)
+    /// A system call failed.
+    case io(operation: String, path: String, errno: Errno)
+    /// The log was closed.
+    case closed(log: String)
+    /// The log refuses writes after a failed fdatasync, whose outcome on disk is unknown.
+    case failed(log: String, reason: String)
+    /// A topic that already exists.
+    case topicExists(String)
+    /// A topic that does not exist.
+    case topicNotFound(String)
+    /// A configuration value outside its allowed range.
+    case invalidConfiguration(String)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let name, let reason):
+            return "invalid name \(String(reflecting: name)): \(reason)"
+        case .recordTooLarge(let size, let limit):
+            return "record of \(size) bytes exceeds the maximum record size of \(limit) bytes"
+        case .malformedRecords(let reason):
+            return "malformed records: \(reason)"
+        case .emptyBatch:
+            return "a batch must contain at least one record"
+        case .offsetBelowEarliest(let offset, let earliest):
+            return "offset \(offset) is below the earliest retained offset \(earliest)"
+        case .offsetBeyondEnd(let offset, let next):
+            return "offset \(offset) is beyond the end of the log (the next offset is \(next))"
+        case .checksumMismatch(let log, let offset, let file):
+            return "checksum mismatch in \(log) at offset \(offset) (file \(file)); run `immutactl verify` on the data directory"
+        case .unrecoverable(let log, let file, let position, let reason):
+            return "\(log) cannot be recovered automatically: \(reason) in \(file) at byte \(position); inspect it with `immutactl verify`, back the directory up, and repair it with `immutactl repair`"
+        case .io(let operation, let path, let errno):
+            return "\(operation) \(path) failed: \(errno.description) (errno \(errno.rawValue))"
+        case .closed(let log):
+            return "\(log) is closed"
+        case .failed(let log, let reason):
+            return "\(log) refuses writes after an earlier failure (\(reason)); restart the daemon to recover it"
+        case .topicExists(let name):
+            return "topic \(String(reflecting: name)) already exists"
+        case .topicNotFound(let name):
+            return "topic \(String(reflecting: name)) does not exist"
+        case .invalidConfiguration(let reason):
+            return "invalid configuration: \(reason)"
+        }
+    }
+}
+
+extension StorageError {
+    /// The error as a ``StorageError``: itself when it is one, else an I/O error describing it.
+    package static func wrap(_ error: any Error, operation: String = "storage operation", path: String = "") -> StorageError {
+        if let storage = error as? StorageError { return storage }
+        return .io(operation: operation, path: path, errno: (error as? Errno) ?? .ioError)
+    }
+}

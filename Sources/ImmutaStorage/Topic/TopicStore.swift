@@ -1,0 +1,108 @@
+import Synchronization
+
+/// All topics of a data directory: `DATA/topics/NAME/` holds each topic's `topic.json` and
+/// segments. Creating and deleting topics is atomic on disk: a topic is assembled under a hidden
+/// name and renamed into place, and deleted by renaming it away first.
+public final class TopicStore: Sendable {
+    /// The data directory.
+    public let dataDirectory: String
+    /// `DATA/topics`.
+    public let topicsDirectory: String
+    private let topics: Mutex<[String: Topic]>
+
+    private init(dataDirectory: String, topics: [String: Topic]) {
+        self.dataDirectory = dataDirectory
+        self.topicsDirectory = dataDirectory + "/topics"
+        self.topics = Mutex(topics)
+    }
+
+    /// Opens every topic under `dataDirectory`, recovering each one.
+    ///
+    /// - Returns: the store and, per topic, what recovery repaired.
+    public static func open(dataDirectory: String) throws -> (TopicStore, [String: RecoveryReport]) {
+        let topicsDirectory = dataDirectory + "/topics"
+        try FileIO.makeDirectory(topicsDirectory)
+        var topics: [String: Topic] = [:]
+        var reports: [String: RecoveryReport] = [:]
+        for entry in try FileIO.list(topicsDirectory).sorted() {
+            let directory = topicsDirectory + "/" + entry
+            if entry.hasPrefix(".") {
+                // Leftovers of a create or delete that a crash interrupted.
+                try FileIO.removeTree(directory)
+                continue
+            }
+            let metadata = try TopicMetadata.read(from: directory)
+            let (log, report) = try RecordLog.open(
+                directory: directory, name: "topic \(entry)", configuration: metadata.configuration, create: false)
+            topics[entry] = Topic(name: entry, directory: directory, log: log, createdAt: metadata.createdAt)
+            reports[entry] = report
+        }
+        try FileIO.syncDirectory(topicsDirectory)
+        return (TopicStore(dataDirectory: dataDirectory, topics: topics), reports)
+    }
+
+    /// Creates a topic.
+    ///
+    /// - Throws: ``StorageError/invalidName(_:reason:)`` for a name outside ``SafeName``, or
+    ///   ``StorageError/topicExists(_:)``. Nothing is created when it throws.
+    @discardableResult
+    public func create(_ name: String, configuration: RecordLogConfiguration = RecordLogConfiguration()) throws -> Topic {
+        try SafeName.validate(name)
+        try configuration.validate()
+        return try topics.withLock { topics in
+            guard topics[name] == nil else { throw StorageError.topicExists(name) }
+            let staging = topicsDirectory + "/.creating-" + name
+            let directory = topicsDirectory + "/" + name
+            if FileIO.exists(staging) { try FileIO.removeTree(staging) }
+            try FileIO.makeDirectory(staging)
+            let metadata = TopicMetadata(name: name, createdAt: currentTimeNanoseconds(), configuration: configuration)
+            do {
+                try metadata.write(to: staging)
+                try FileIO.rename(staging, to: directory)
+                try FileIO.syncDirectory(topicsDirectory)
+            } catch {
+                try? FileIO.removeTree(staging)
+                throw error
+            }
+            let (log, _) = try RecordLog.open(directory: directory, name: "topic \(name)", configuration: configuration)
+            let topic = Topic(name: name, directory: directory, log: log, createdAt: metadata.createdAt)
+            topics[name] = topic
+            return topic
+        }
+    }
+
+    /// The topic called `name`.
+    public func topic(_ name: String) throws -> Topic {
+        guard let topic = topics.withLock({ $0[name] }) else { throw StorageError.topicNotFound(name) }
+        return topic
+    }
+
+    /// The topic called `name`, or nil.
+    public func existingTopic(_ name: String) -> Topic? { topics.withLock { $0[name] } }
+
+    /// All topics, by name.
+    public func list() -> [Topic] { topics.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
+
+    /// Closes a topic and deletes its directory. Readers still holding its segments finish reading
+    /// from the unlinked files.
+    public func delete(_ name: String) throws {
+        let topic = try topics.withLock { topics in
+            guard let topic = topics.removeValue(forKey: name) else { throw StorageError.topicNotFound(name) }
+            return topic
+        }
+        try? topic.log.close()
+        let doomed = topicsDirectory + "/.deleting-" + name + "-" + String(currentTimeNanoseconds())
+        try FileIO.rename(topic.directory, to: doomed)
+        try FileIO.syncDirectory(topicsDirectory)
+        try FileIO.removeTree(doomed)
+    }
+
+    /// Flushes and closes every topic.
+    public func close() throws {
+        var firstError: (any Error)?
+        for topic in list() {
+            do { try topic.log.close() } catch { firstError = firstError ?? error }
+        }
+        if let firstError { throw firstError }
+    }
+}
