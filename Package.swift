@@ -10,11 +10,18 @@ let package = Package(
     name: "immuta",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "Immuta", targets: ["Immuta"]),
         .library(name: "ImmutaStorage", targets: ["ImmutaStorage"]),
+        .executable(name: "immutad", targets: ["immutad"]),
+        .executable(name: "immutactl", targets: ["immutactl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "CImmutaChecksum"),
@@ -26,9 +33,117 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .executableTarget(
+            name: "immuta-storage-bench",
+            dependencies: ["ImmutaStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "ImmutaProtocol",
+            dependencies: ["CImmutaChecksum", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "ImmutaServer",
+            dependencies: [
+                "ImmutaStorage",
+                "ImmutaProtocol",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "Immuta",
+            dependencies: [
+                "ImmutaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "immutad",
+            dependencies: [
+                "ImmutaServer",
+                "ImmutaStorage",
+                "ImmutaSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "immutactl",
+            dependencies: [
+                "Immuta",
+                "ImmutaStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(name: "ImmutaDaemonTesting", swiftSettings: upcoming),
+        // Test-only consumer-group member process for ImmutaIntegrationTests; not installed.
+        .executableTarget(
+            name: "immuta-group-member",
+            dependencies: ["Immuta", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ImmutaIntegrationTests",
+            dependencies: [
+                "Immuta",
+                "ImmutaProtocol",
+                "ImmutaDaemonTesting",
+                "immutad",
+                "immutactl",
+                "immuta-group-member",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ImmutaProtocolTests",
+            dependencies: [
+                "ImmutaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(name: "ImmutaTestSupport", dependencies: ["ImmutaStorage"], swiftSettings: upcoming),
         .testTarget(
             name: "ImmutaStorageTests",
-            dependencies: ["ImmutaStorage"],
+            dependencies: [
+                "ImmutaStorage",
+                "ImmutaTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // systemd integration: notify, socket activation, watchdog, journal logging.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "ImmutaSystemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
+        // Test-only child process for ImmutaSystemdTests; not installed.
+        .executableTarget(
+            name: "immuta-systemd-probe",
+            dependencies: ["ImmutaSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ImmutaSystemdTests",
+            dependencies: ["ImmutaSystemd", "immuta-systemd-probe", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
     ],

@@ -46,6 +46,13 @@ extension RecordLog {
                     return
                 }
                 tokenBox.withLock { $0 = token }
+                // A task cancelled before the token was stored: the cancellation handler already ran
+                // and found no token, so take the wait back here or it stays registered until the next
+                // append. (Cancelled later, the handler sees the token; cancelling twice is harmless.)
+                if Task.isCancelled {
+                    cancelWait(token)
+                    return
+                }
                 if let timeout {
                     let task = Task {
                         try? await Task.sleep(for: timeout)

@@ -67,10 +67,13 @@ public final class RecordLog: Sendable {
         self.directory = directory
         self.name = name
         let last = segments[segments.count - 1]
+        // The newest timestamp in the log, not just in the last segment: that one may be empty (a
+        // crash right after a roll, or recovery cut all of it), and appends must not go back in time.
+        let lastTimestamp = segments.last { $0.lastTimestamp != nil }?.lastTimestamp ?? 0
         writer = Mutex(
             Writer(
                 active: last.segment, activeDataSize: last.dataSize, activeCount: last.recordCount,
-                nextOffset: last.nextOffset, lastTimestamp: last.lastTimestamp ?? 0))
+                nextOffset: last.nextOffset, lastTimestamp: lastTimestamp))
         shared = Mutex(Shared(segments: segments, nextOffset: last.nextOffset, configuration: configuration))
         syncState = Mutex(SyncState(synced: last.nextOffset, requested: last.nextOffset))
         syncQueue = DispatchQueue(label: "immuta.sync")
@@ -137,6 +140,10 @@ public final class RecordLog: Sendable {
         let since = writerBusySince.load(ordering: .relaxed)
         return since == 0 ? nil : monotonicNanoseconds() - since
     }
+
+    /// Test hook: make every append of every log in the process stall for this many nanoseconds
+    /// (0 turns it off). immutad sets it from `IMMUTA_TEST_WRITER_STALL_MS` for watchdog tests.
+    public static let _processWideWriterStall = Atomic<Int64>(0)
 
     /// Test hook: make every append stall for `nanoseconds` inside the writer (0 turns it off).
     package func _setWriterStall(nanoseconds: Int64) {

@@ -25,14 +25,15 @@ public enum SeedFormat {
     }
 
     /// Works out a file's layout from its contents: a file is the header layout when its first 16
-    /// bytes hold a count that matches the records that follow; else it must parse as plain records.
+    /// bytes hold a count and a last-record position that match the records that follow; else it
+    /// must parse as plain records. (16 zero bytes, which are both an empty header file and two
+    /// empty plain records, count as plain: pass the layout to import an empty header file.)
     public static func detectLayout(_ bytes: UnsafeRawBufferPointer, maxPayload: UInt64) throws -> SeedLayout {
-        if bytes.count >= headerSize {
+        // Both header fields must match (not just the count): a plain file whose first record has an
+        // 8-byte payload followed by that many records would otherwise pass for a header file.
+        if headerProblem(bytes, maxPayload: maxPayload) == nil {
             let declared = RecordFraming.loadUInt64(bytes, at: 0)
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[headerSize...])
-            if let walked = try? RecordLog.countRecords(rest, maxPayload: maxPayload), UInt64(walked) == declared {
-                if (try? RecordLog.countRecords(bytes, maxPayload: maxPayload)) == nil || declared > 0 { return .header }
-            }
+            if (try? RecordLog.countRecords(bytes, maxPayload: maxPayload)) == nil || declared > 0 { return .header }
         }
         do {
             _ = try RecordLog.countRecords(bytes, maxPayload: maxPayload)
@@ -40,6 +41,29 @@ public enum SeedFormat {
         } catch {
             throw StorageError.malformedRecords(reason: "the file is neither plain seed records nor the 16-byte-header layout: \(error)")
         }
+    }
+
+    /// Why `bytes` is not a consistent header-layout file, or nil when it is: the records after the
+    /// header parse, there are as many as the header declares, and the last one's size prefix is at
+    /// the byte position the header gives (0 when there are none), as the original library's Verify
+    /// requires.
+    static func headerProblem(_ bytes: UnsafeRawBufferPointer, maxPayload: UInt64) -> String? {
+        guard bytes.count >= headerSize else { return "it is shorter than the 16-byte header" }
+        let ranges: [Range<Int>]
+        do {
+            ranges = try RecordFraming.payloadRanges(
+                in: UnsafeRawBufferPointer(rebasing: bytes[headerSize...]), maxPayloadSize: Int(maxPayload))
+        } catch {
+            return "\(error)"
+        }
+        let declared = RecordFraming.loadUInt64(bytes, at: 0)
+        guard UInt64(ranges.count) == declared else { return "it declares \(declared) records but holds \(ranges.count)" }
+        let last = ranges.last.map { UInt64(headerSize + $0.lowerBound - RecordFraming.headerSize) } ?? 0
+        let declaredLast = RecordFraming.loadUInt64(bytes, at: 8)
+        guard declaredLast == last else {
+            return "its header puts the last record at byte \(declaredLast), but that record starts at byte \(last)"
+        }
+        return nil
     }
 
     /// Appends the records of a seed-format file to `log`, in batches of about `batchBytes`.
@@ -54,14 +78,16 @@ public enum SeedFormat {
         return try bytes.withUnsafeBytes { raw in
             let layout = try layout ?? detectLayout(raw, maxPayload: maxPayload)
             var position = layout == .header ? headerSize : 0
-            guard raw.count >= position else {
-                throw StorageError.malformedRecords(reason: "\(path) is shorter than its 16-byte header")
-            }
+            // Check the whole file before appending anything, whatever the layout (also one given by
+            // the caller): a malformed file imports nothing, and the batching below never runs past
+            // the end of the bytes.
             if layout == .header {
-                let declared = RecordFraming.loadUInt64(raw, at: 0)
-                let walked = try RecordLog.countRecords(UnsafeRawBufferPointer(rebasing: raw[headerSize...]), maxPayload: maxPayload)
-                guard UInt64(walked) == declared else {
-                    throw StorageError.malformedRecords(reason: "\(path) declares \(declared) records but holds \(walked)")
+                if let problem = headerProblem(raw, maxPayload: maxPayload) {
+                    throw StorageError.malformedRecords(reason: "\(path) is not a valid 16-byte-header seed file: \(problem)")
+                }
+            } else {
+                do { _ = try RecordLog.countRecords(raw, maxPayload: maxPayload) } catch {
+                    throw StorageError.malformedRecords(reason: "\(path) is not a valid plain seed file: \(error)")
                 }
             }
             let first = log.bounds.nextOffset

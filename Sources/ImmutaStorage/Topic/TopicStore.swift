@@ -51,7 +51,7 @@ public final class TopicStore: Sendable {
         try configuration.validate()
         return try topics.withLock { topics in
             guard topics[name] == nil else { throw StorageError.topicExists(name) }
-            let staging = topicsDirectory + "/.creating-" + name
+            let staging = topicsDirectory + "/" + Self.hiddenName("creating", name)
             let directory = topicsDirectory + "/" + name
             if FileIO.exists(staging) { try FileIO.removeTree(staging) }
             try FileIO.makeDirectory(staging)
@@ -91,10 +91,17 @@ public final class TopicStore: Sendable {
             return topic
         }
         try? topic.log.close()
-        let doomed = topicsDirectory + "/.deleting-" + name + "-" + String(currentTimeNanoseconds())
+        let doomed = topicsDirectory + "/" + Self.hiddenName("deleting", name) + "-" + String(currentTimeNanoseconds())
         try FileIO.rename(topic.directory, to: doomed)
         try FileIO.syncDirectory(topicsDirectory)
         try FileIO.removeTree(doomed)
+    }
+
+    /// The hidden name a topic's directory has while it is created or deleted. It keeps at most 200
+    /// bytes of the topic's name, so that with its prefix and a timestamp it stays within the 255
+    /// bytes a directory name may have even for the longest topic names (valid names are ASCII).
+    private static func hiddenName(_ purpose: String, _ name: String) -> String {
+        "." + purpose + "-" + name.prefix(200)
     }
 
     /// Flushes and closes every topic.

@@ -81,6 +81,15 @@ public enum LogVerifier {
                     guard let entry = IndexEntry.decode(indexRaw, at: i * IndexEntry.size) else {
                         report.problems.append(
                             VerifyProblem(file: indexPath, position: at, message: "offset \(offset): index entry fails its checksum"))
+                        // Step over the record by its size prefix in the data file, so that one bad
+                        // entry is reported once, not again as a wrong position of the next entry, as
+                        // unindexed data after the last one, or as a batch left open (its flag is lost).
+                        let record = Int(clamping: expectedPosition)
+                        if record <= dataRaw.count - RecordFraming.headerSize {
+                            let room = UInt64(dataRaw.count - record - RecordFraming.headerSize)
+                            expectedPosition += UInt64(RecordFraming.headerSize) + min(RecordFraming.loadUInt64(dataRaw, at: record), room)
+                        }
+                        lastIsBatchEnd = true
                         continue
                     }
                     if entry.position != expectedPosition {

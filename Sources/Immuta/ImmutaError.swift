@@ -1,0 +1,27 @@
+import ImmutaProtocol
+
+/// An error from the Immuta client: either the server's answer (with its stable code) or a
+/// local failure such as a lost connection.
+public struct ImmutaError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The stable protocol code (see docs/PROTOCOL.md); ``ErrorCode/internalError`` for local failures.
+    public var code: ErrorCode
+    /// What went wrong.
+    public var message: String
+
+    /// Creates an error.
+    public init(code: ErrorCode, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(_ error: ProtocolError) {
+        self.init(code: error.code, message: error.message)
+    }
+
+    /// The connection to immutad closed.
+    public static func connectionClosed(_ detail: String = "the connection to immutad closed") -> ImmutaError {
+        ImmutaError(code: .internalError, message: detail)
+    }
+
+    public var description: String { "\(message) [\(code)]" }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Synchronization
+
+/// A real immutad process for integration tests: started on a temporary data directory and
+/// socket, ready once it logs that it accepts connections (no sleeping), and stopped with SIGTERM
+/// or killed with SIGKILL.
+public final class DaemonProcess: Sendable {
+    /// The daemon's data directory.
+    public let dataDirectory: String
+    /// Its socket path.
+    public let socketPath: String
+    /// Everything it wrote to stderr so far.
+    public var output: String { collector.text }
+    /// Its process id.
+    public var pid: Int32 { process.processIdentifier }
+
+    private let process: Process
+    private let collector: OutputCollector
+
+    private init(dataDirectory: String, socketPath: String, process: Process, collector: OutputCollector) {
+        self.dataDirectory = dataDirectory
+        self.socketPath = socketPath
+        self.process = process
+        self.collector = collector
+    }
+
+    /// Starts immutad and waits until it accepts connections.
+    ///
+    /// - Parameters:
+    ///   - directory: holds `data/` and `immuta.sock`.
+    ///   - arguments: extra command-line arguments.
+    ///   - environment: extra environment variables.
+    ///   - waitUntilReady: wait for the "accepting connections" log line.
+    public static func start(
+        in directory: String, arguments: [String] = [], environment: [String: String] = [:],
+        waitUntilReady: Bool = true, executable: String = TestBinaries.path("immutad")
+    ) async throws -> DaemonProcess {
+        let dataDirectory = directory + "/data"
+        let socketPath = directory + "/immuta.sock"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--data-dir", dataDirectory, "--socket", socketPath] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        let collector = OutputCollector(handle: pipe.fileHandleForReading)
+        try process.run()
+        let daemon = DaemonProcess(dataDirectory: dataDirectory, socketPath: socketPath, process: process, collector: collector)
+        if waitUntilReady { try await daemon.waitForOutput(containing: "accepting connections") }
+        return daemon
+    }
+
+    /// Waits until the daemon's stderr contains `text`, failing if it exits first or the timeout passes.
+    public func waitForOutput(containing text: String, timeout: Duration = .seconds(60)) async throws {
+        try await collector.wait(for: text, timeout: timeout, isRunning: { self.process.isRunning })
+    }
+
+    /// Sends a signal.
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    @discardableResult
+    public func stop() async -> Int32 {
+        signal(SIGTERM)
+        return await waitForExit()
+    }
+
+    /// Kills the daemon with SIGKILL, as a crash would.
+    public func kill9() async {
+        signal(SIGKILL)
+        _ = await waitForExit()
+    }
+
+    /// Waits for the process to end and returns its exit status.
+    public func waitForExit() async -> Int32 {
+        let process = self.process
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
+        }
+    }
+
+    /// Whether the process is still running.
+    public var isRunning: Bool { process.isRunning }
+
+    /// The number of file descriptors the daemon has open.
+    public func openDescriptorCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Collects a child's output on a background thread and wakes tests waiting for a text.
+final class OutputCollector: Sendable {
+    private struct Waiter {
+        var id: Int
+        var needle: String
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private let state = Mutex<(text: String, closed: Bool, nextID: Int, waiters: [Waiter])>(("", false, 0, []))
+
+    init(handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = handle.availableData
+                let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    if data.isEmpty { state.closed = true } else { state.text += String(decoding: data, as: UTF8.self) }
+                    var ready: [CheckedContinuation<Void, Never>] = []
+                    state.waiters.removeAll { waiter in
+                        guard state.closed || state.text.contains(waiter.needle) else { return false }
+                        ready.append(waiter.continuation)
+                        return true
+                    }
+                    return ready
+                }
+                for continuation in ready { continuation.resume() }
+                if data.isEmpty { return }
+            }
+        }
+    }
+
+    var text: String { state.withLock { $0.text } }
+
+    func wait(for needle: String, timeout: Duration, isRunning: @escaping @Sendable () -> Bool) async throws {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let id = state.withLock { state -> Int? in
+                if state.text.contains(needle) || state.closed { return nil }
+                state.nextID += 1
+                state.waiters.append(Waiter(id: state.nextID, needle: needle, continuation: continuation))
+                return state.nextID
+            }
+            guard let id else {
+                continuation.resume()
+                return
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                let expired = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                    return state.waiters.remove(at: index).continuation
+                }
+                expired?.resume()
+            }
+        }
+        guard text.contains(needle) else {
+            throw DaemonTestError("immutad did not print \(String(reflecting: needle)) (running: \(isRunning())); its output:\n\(text)")
+        }
+    }
+}
+
+/// A failure of the test harness itself.
+public struct DaemonTestError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

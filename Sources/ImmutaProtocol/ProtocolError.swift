@@ -1,0 +1,85 @@
+/// A stable numeric error code carried by ERROR frames. Codes never change meaning; new ones may
+/// be added, so clients must accept codes they do not know.
+public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    // Connection-level: the server closes the connection after sending these.
+    /// Bytes that are not a valid frame.
+    public static let malformedFrame = ErrorCode(rawValue: 1)
+    /// A frame longer than the announced maximum.
+    public static let frameTooLarge = ErrorCode(rawValue: 2)
+    /// No protocol version in common.
+    public static let unsupportedVersion = ErrorCode(rawValue: 3)
+    /// A request before HELLO, or a second HELLO.
+    public static let helloRequired = ErrorCode(rawValue: 4)
+    /// An opcode the server does not know.
+    public static let unknownOpcode = ErrorCode(rawValue: 5)
+
+    // Request-level: the connection stays open.
+    /// A request body that does not parse, or a value out of range.
+    public static let invalidRequest = ErrorCode(rawValue: 10)
+    /// The named topic does not exist.
+    public static let topicNotFound = ErrorCode(rawValue: 11)
+    /// A topic of that name exists already.
+    public static let topicExists = ErrorCode(rawValue: 12)
+    /// A topic or group name outside the allowed characters and length.
+    public static let invalidName = ErrorCode(rawValue: 13)
+    /// A record larger than the topic's maximum.
+    public static let recordTooLarge = ErrorCode(rawValue: 14)
+    /// An offset below the earliest retained or beyond the next offset.
+    public static let offsetOutOfRange = ErrorCode(rawValue: 15)
+    /// Stored data failed its checksum.
+    public static let corruptData = ErrorCode(rawValue: 16)
+    /// The disk refused a read or write (for example, no space left).
+    public static let storageFailure = ErrorCode(rawValue: 17)
+    /// The subscription id is not one of this connection's.
+    public static let unknownSubscription = ErrorCode(rawValue: 18)
+    /// The connection has as many subscriptions as allowed.
+    public static let tooManySubscriptions = ErrorCode(rawValue: 19)
+    /// The named consumer group does not exist.
+    public static let groupNotFound = ErrorCode(rawValue: 20)
+    /// An ack or nack for a record the member does not hold.
+    public static let notHeld = ErrorCode(rawValue: 21)
+    /// A commit that would move a group's offset backwards.
+    public static let commitBackwards = ErrorCode(rawValue: 22)
+    /// The group has active members (a reset without force, or a manual commit on a managed group).
+    public static let groupBusy = ErrorCode(rawValue: 23)
+    /// The member id is not joined on this connection.
+    public static let unknownMember = ErrorCode(rawValue: 24)
+    /// The server is shutting down.
+    public static let shuttingDown = ErrorCode(rawValue: 30)
+    /// A server bug.
+    public static let internalError = ErrorCode(rawValue: 31)
+
+    /// Whether the server closes the connection after this error.
+    public var isFatal: Bool { rawValue < 10 }
+
+    public var description: String {
+        let names: [UInt16: String] = [
+            1: "malformed_frame", 2: "frame_too_large", 3: "unsupported_version", 4: "hello_required",
+            5: "unknown_opcode", 10: "invalid_request", 11: "topic_not_found", 12: "topic_exists",
+            13: "invalid_name", 14: "record_too_large", 15: "offset_out_of_range", 16: "corrupt_data",
+            17: "storage_failure", 18: "unknown_subscription", 19: "too_many_subscriptions",
+            20: "group_not_found", 21: "not_held", 22: "commit_backwards", 23: "group_busy", 24: "unknown_member",
+            30: "shutting_down", 31: "internal_error",
+        ]
+        return "\(names[rawValue] ?? "error") (\(rawValue))"
+    }
+}
+
+/// An error with a protocol code and a message for people.
+public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The stable code.
+    public var code: ErrorCode
+    /// What went wrong, for people.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(message) [\(code)]" }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import ImmutaStorage
+import Yams
+
+/// Typed reads of configuration values, each error naming the file, line and setting.
+struct Reader {
+    let file: String
+
+    func error(_ node: Node, _ setting: String, _ reason: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line, setting: setting, reason: reason)
+    }
+
+    func key(_ node: Node) throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node else { throw error(node, "(key)", "setting names must be plain words") }
+        return scalar.string
+    }
+
+    func string(_ node: Node, _ setting: String) throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error(node, setting, "must be a non-empty string") }
+        return scalar.string
+    }
+
+    func bool(_ node: Node, _ setting: String) throws(ConfigError) -> Bool {
+        guard let value = node.bool else { throw error(node, setting, "must be true or false") }
+        return value
+    }
+
+    func integer(_ node: Node, _ setting: String, range: ClosedRange<Int64>) throws(ConfigError) -> Int64 {
+        guard let value = node.int.map(Int64.init), range.contains(value) else {
+            throw error(node, setting, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Null (or "none") means no limit.
+    func isUnlimited(_ node: Node) -> Bool {
+        if node.null != nil { return true }
+        if case .scalar(let scalar) = node, ["none", "unlimited"].contains(scalar.string.lowercased()) { return true }
+        return false
+    }
+
+    /// A size in bytes: a number, optionally with K, M, G (or KiB, MiB, GiB) for powers of 1024.
+    func size(_ node: Node, _ setting: String, range: ClosedRange<UInt64>) throws(ConfigError) -> UInt64 {
+        let text = (try? string(node, setting)) ?? ""
+        guard let value = Self.parseSize(text), range.contains(value) else {
+            throw error(
+                node, setting,
+                "must be a size from \(range.lowerBound) to \(range.upperBound) bytes, like 65536, 64KiB, 16MiB or 1GiB; got \(text)")
+        }
+        return value
+    }
+
+    static func parseSize(_ text: String) -> UInt64? {
+        let units: [(String, UInt64)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1),
+        ]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = UInt64(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)) else { return nil }
+            let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : product
+        }
+        return UInt64(text)
+    }
+
+    /// A duration: a number with ms, s, m, h or d. Returns milliseconds, or nil for "none".
+    func duration(_ node: Node, _ setting: String) throws(ConfigError) -> Int64? {
+        if isUnlimited(node) { return nil }
+        let text = (try? string(node, setting)) ?? ""
+        guard let value = Self.parseDuration(text), value > 0 else {
+            throw error(node, setting, "must be a positive duration like 500ms, 30s, 15m, 12h or 7d; got \(text)")
+        }
+        return value
+    }
+
+    static func parseDuration(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = Int64(text.dropLast(suffix.count)) else { continue }
+            let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : product
+        }
+        return nil
+    }
+
+    func topicOverride(_ node: Node, _ setting: String) throws(ConfigError) -> TopicOverride {
+        guard case .mapping(let mapping) = node else { throw error(node, setting, "must be a mapping of topic settings") }
+        var result = TopicOverride()
+        for (keyNode, value) in mapping {
+            let key = try key(keyNode)
+            let name = setting + "." + key
+            switch key {
+            case "durability":
+                let text = try string(value, name)
+                do { result.durability = try Durability(parsing: text) } catch {
+                    throw self.error(value, name, "must be none, fsync or interval:MS; got \(text)")
+                }
+            case "segment_bytes":
+                result.segmentBytes = try size(value, name, range: RecordLogConfiguration.minimumSegmentBytes...(1 << 40))
+            case "max_record_bytes":
+                result.maxRecordBytes = try size(value, name, range: 1...RecordLogConfiguration.maximumRecordBytes)
+            case "retention_bytes":
+                result.retentionBytes = isUnlimited(value) ? .some(nil) : .some(try size(value, name, range: 1...UInt64.max))
+            case "retention_age":
+                result.retentionMilliseconds = .some(try duration(value, name))
+            default:
+                throw error(
+                    keyNode, name, "is not a topic setting; known: durability, segment_bytes, max_record_bytes, retention_bytes, retention_age")
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,127 @@
+import ImmutaProtocol
+import ImmutaStorage
+import Logging
+import Synchronization
+
+/// The daemon's core, independent of sockets: the topics, their defaults and the counters.
+public final class Broker: Sendable {
+    /// Every topic of the data directory.
+    public let store: TopicStore
+    /// Counters for STATS and the systemd status line.
+    public let stats = ServerStats()
+    /// Every consumer group.
+    let groups: GroupManager
+    private let settings: Mutex<ServerConfiguration>
+    let logger: Logger
+
+    /// Opens the data directory and recovers every topic, logging what recovery repaired.
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        self.logger = logger
+        settings = Mutex(configuration)
+        let (store, reports) = try TopicStore.open(dataDirectory: configuration.dataDirectory)
+        self.store = store
+        groups = try GroupManager(store: store, logger: logger)
+        for (topic, report) in reports.sorted(by: { $0.key < $1.key }) {
+            for note in report.notes {
+                logger.warning("recovery repaired a torn write", metadata: ["topic": "\(topic)", "detail": "\(note)"])
+            }
+        }
+        logger.info("recovered topics", metadata: ["count": "\(reports.count)"])
+    }
+
+    /// The current configuration.
+    public var configuration: ServerConfiguration { settings.withLock { $0 } }
+
+    /// Replaces the settings that can change while running (topic defaults, limits).
+    public func updateConfiguration(_ configuration: ServerConfiguration) {
+        settings.withLock { $0 = configuration }
+    }
+
+    /// Applies the per-topic settings of the configuration file to the topics that exist.
+    ///
+    /// - Returns: one line per topic changed or setting refused.
+    @discardableResult
+    public func applyTopicOverrides(_ overrides: [String: TopicOverride]) -> [String] {
+        var notes: [String] = []
+        for (name, override) in overrides.sorted(by: { $0.key < $1.key }) {
+            guard let topic = store.existingTopic(name) else { continue }
+            let current = topic.log.configuration
+            let wanted = override.applied(to: current)
+            guard wanted != current else { continue }
+            do {
+                try topic.reconfigure(wanted)
+                notes.append("topic \(name): applied \(wanted.durability) durability, retention \(wanted.retentionBytes.map { "\($0) bytes" } ?? "unlimited") / \(wanted.retentionMilliseconds.map { "\($0) ms" } ?? "unlimited")")
+            } catch {
+                notes.append("topic \(name): not applied: \(error)")
+            }
+        }
+        return notes
+    }
+
+    /// Creates a topic, filling unset values from the defaults.
+    func createTopic(_ name: String, config: WireTopicConfig) throws -> Topic {
+        var configuration = self.configuration.topicDefaults
+        if config.segmentBytes != 0 { configuration.segmentBytes = config.segmentBytes }
+        if config.maxRecordBytes != 0 { configuration.maxRecordBytes = config.maxRecordBytes }
+        if config.retentionBytes != 0 { configuration.retentionBytes = config.retentionBytes }
+        if config.retentionMilliseconds > 0 { configuration.retentionMilliseconds = config.retentionMilliseconds }
+        if config.retentionMilliseconds < 0 {
+            throw ProtocolError(.invalidRequest, "retention_ms \(config.retentionMilliseconds) is negative")
+        }
+        if !config.durability.isEmpty { configuration.durability = try Durability(parsing: config.durability) }
+        if configuration.maxRecordBytes > UInt64(self.configuration.maxFrameLength) {
+            throw ProtocolError(
+                .invalidRequest,
+                "max record size \(configuration.maxRecordBytes) exceeds the server's frame limit of \(self.configuration.maxFrameLength) bytes")
+        }
+        let topic = try store.create(name, configuration: configuration)
+        logger.info("created topic", metadata: ["topic": "\(name)", "durability": "\(configuration.durability)"])
+        return topic
+    }
+
+    /// Deletes a topic and its data.
+    func deleteTopic(_ name: String) throws {
+        try store.delete(name)
+        groups.topicDeleted(name)
+        logger.info("deleted topic", metadata: ["topic": "\(name)"])
+    }
+
+    /// A topic's description for the wire.
+    func info(_ topic: Topic) -> WireTopicInfo {
+        let bounds = topic.log.bounds
+        let config = topic.log.configuration
+        return WireTopicInfo(
+            name: topic.name,
+            config: WireTopicConfig(
+                segmentBytes: config.segmentBytes, maxRecordBytes: config.maxRecordBytes,
+                retentionBytes: config.retentionBytes ?? 0, retentionMilliseconds: config.retentionMilliseconds ?? 0,
+                durability: config.durability.description),
+            earliestOffset: bounds.earliestOffset, nextOffset: bounds.nextOffset, bytes: bounds.bytes,
+            segments: UInt32(bounds.segments), createdAt: topic.createdAt)
+    }
+
+    /// Applies every topic's retention, logging what was deleted.
+    public func enforceRetention() {
+        for topic in store.list() {
+            do {
+                let removed = try topic.log.enforceRetention()
+                if !removed.isEmpty {
+                    logger.info("retention deleted segments", metadata: ["topic": "\(topic.name)", "segments": "\(removed.count)"])
+                }
+            } catch {
+                logger.error("retention failed", metadata: ["topic": "\(topic.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The longest time any topic writer has spent in its current append, in nanoseconds.
+    public var longestWriterStallNanoseconds: Int64 {
+        store.list().compactMap(\.log.writerBusyNanoseconds).max() ?? 0
+    }
+
+    /// Flushes and closes every topic.
+    public func close() throws {
+        groups.close()
+        try store.close()
+    }
+}

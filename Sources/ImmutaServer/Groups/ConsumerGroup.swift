@@ -1,0 +1,219 @@
+import ImmutaProtocol
+import ImmutaStorage
+import Logging
+import Synchronization
+
+/// Identifies a group member: its connection and the id of its GROUP_JOIN request.
+struct MemberKey: Hashable, Sendable {
+    var connection: UInt64
+    var joinID: UInt32
+}
+
+/// Where a group sends a member's records (its connection).
+protocol GroupMemberEndpoint: Sendable {
+    /// Sends records (or, with a nil slice, the "nothing more for you now" marker) to the member.
+    /// Called with the group's lock held, so deliveries to one member keep their order.
+    func deliver(joinID: UInt32, deliveryCount: UInt16, slice: LogSlice?, logEnd: UInt64)
+}
+
+/// A consumer group with managed delivery: hands each record to one member, tracks what every
+/// member holds, redelivers on nack, disconnect or ack timeout, dead-letters records delivered
+/// too often, and persists the low-water mark of contiguous acks as the committed offset.
+///
+/// Invariant: every offset in `committed..<cursor` is in exactly one of `inFlight`,
+/// `redeliver` or `ackedAbove`.
+final class ConsumerGroup: Sendable {
+    struct Member {
+        var endpoint: any GroupMemberEndpoint
+        var clientName: String
+        var pid: Int32
+        var holding: Int = 0
+        var lastSeenMilliseconds: Int64
+        var idleAnnounced = false
+    }
+
+    struct Delivery {
+        var member: MemberKey
+        var deadline: Int64
+        var count: UInt16
+    }
+
+    struct State {
+        var committed: UInt64
+        var cursor: UInt64
+        var inFlight: [UInt64: Delivery] = [:]
+        var ackedAbove: Set<UInt64> = []
+        /// Offsets waiting for redelivery, ascending, with how often each was delivered.
+        var redeliver: [UInt64] = []
+        var deliveryCounts: [UInt64: UInt16] = [:]
+        /// The member that nacked an offset waiting for redelivery, or let its ack timeout pass.
+        var returnedBy: [UInt64: MemberKey] = [:]
+        var members: [MemberKey: Member] = [:]
+        var order: [MemberKey] = []
+        var nextMember = 0
+        var waitToken: WaitToken?
+        var redelivered: UInt64 = 0
+        var deadLettered: UInt64 = 0
+        var deleted = false
+    }
+
+    let topic: Topic
+    let name: String
+    let settings: GroupSettings
+    let directory: String
+    let offsets: GroupOffsetLog
+    let store: TopicStore
+    let logger: Logger
+    let state: Mutex<State>
+
+    init(topic: Topic, settings: GroupSettings, directory: String, offsets: GroupOffsetLog, store: TopicStore, logger: Logger) {
+        self.topic = topic
+        self.name = settings.group
+        self.settings = settings
+        self.directory = directory
+        self.offsets = offsets
+        self.store = store
+        var logger = logger
+        logger[metadataKey: "topic"] = "\(topic.name)"
+        logger[metadataKey: "group"] = "\(settings.group)"
+        self.logger = logger
+        let committed = max(offsets.committed ?? 0, topic.log.bounds.earliestOffset)
+        state = Mutex(State(committed: committed, cursor: committed))
+    }
+
+    var hasMembers: Bool { state.withLock { !$0.members.isEmpty } }
+    var committedOffset: UInt64 { state.withLock { $0.committed } }
+
+    // MARK: Members
+
+    func join(_ key: MemberKey, endpoint: any GroupMemberEndpoint, clientName: String, pid: Int32) -> UInt64 {
+        let committed = state.withLock { state -> UInt64 in
+            state.members[key] = Member(
+                endpoint: endpoint, clientName: clientName, pid: pid, lastSeenMilliseconds: currentTimeNanoseconds() / 1_000_000)
+            state.order.append(key)
+            return state.committed
+        }
+        logger.info("member joined", metadata: ["client": "\(clientName)", "client_pid": "\(pid)"])
+        pump()
+        return committed
+    }
+
+    /// Removes a member; whatever it held goes back for redelivery to the others.
+    func leave(_ key: MemberKey) {
+        let left = state.withLock { state -> Member? in
+            guard let member = state.members.removeValue(forKey: key) else { return nil }
+            state.order.removeAll { $0 == key }
+            let held = state.inFlight.filter { $0.value.member == key }
+            for (offset, delivery) in held {
+                state.inFlight[offset] = nil
+                Self.queueRedelivery(offset, count: delivery.count, in: &state)
+            }
+            return member
+        }
+        guard let left else { return }
+        logger.info("member left", metadata: ["client": "\(left.clientName)", "client_pid": "\(left.pid)", "returned": "\(left.holding)"])
+        pump()
+    }
+
+    // MARK: Acks
+
+    /// Acknowledges records the member holds. All or nothing: one offset it does not hold fails
+    /// the whole call and changes nothing.
+    func ack(_ key: MemberKey, offsets list: [UInt64]) throws {
+        let commit = try state.withLock { state throws -> UInt64? in
+            try Self.checkHeld(list, by: key, in: state, group: name)
+            let before = state.committed
+            for offset in list {
+                state.inFlight[offset] = nil
+                state.members[key]?.holding -= 1
+                Self.markAcked(offset, in: &state)
+            }
+            state.members[key]?.lastSeenMilliseconds = currentTimeNanoseconds() / 1_000_000
+            guard state.committed != before else { return nil }
+            try offsets.commit(state.committed)
+            return state.committed
+        }
+        _ = commit
+        pump()
+    }
+
+    /// Gives records back for immediate redelivery.
+    func nack(_ key: MemberKey, offsets list: [UInt64]) throws {
+        try state.withLock { state throws in
+            try Self.checkHeld(list, by: key, in: state, group: name)
+            for offset in list {
+                let delivery = state.inFlight.removeValue(forKey: offset)!
+                state.members[key]?.holding -= 1
+                Self.queueRedelivery(offset, count: delivery.count, returnedBy: key, in: &state)
+            }
+            state.members[key]?.lastSeenMilliseconds = currentTimeNanoseconds() / 1_000_000
+        }
+        pump()
+    }
+
+    private static func checkHeld(_ list: [UInt64], by key: MemberKey, in state: State, group: String) throws {
+        guard !list.isEmpty else { throw ProtocolError(.invalidRequest, "an ack or nack must name at least one offset") }
+        guard state.members[key] != nil else {
+            throw ProtocolError(.unknownMember, "member \(key.joinID) is not joined to group \(group) on this connection")
+        }
+        var seen = Set<UInt64>()
+        for offset in list {
+            guard seen.insert(offset).inserted else {
+                throw ProtocolError(.invalidRequest, "offset \(offset) appears twice in one ack")
+            }
+            guard let delivery = state.inFlight[offset] else {
+                throw ProtocolError(
+                    .notHeld,
+                    "offset \(offset) is not held by this member of group \(group): it was never delivered to it, is already acknowledged, or its ack timeout passed and it went to another member")
+            }
+            guard delivery.member == key else {
+                throw ProtocolError(.notHeld, "offset \(offset) is held by another member of group \(group)")
+            }
+        }
+    }
+
+    /// Counts an offset as done and moves the committed offset over every contiguous done offset.
+    static func markAcked(_ offset: UInt64, in state: inout State) {
+        state.deliveryCounts[offset] = nil
+        state.returnedBy[offset] = nil
+        if offset == state.committed {
+            state.committed += 1
+            while state.ackedAbove.remove(state.committed) != nil { state.committed += 1 }
+        } else if offset > state.committed {
+            state.ackedAbove.insert(offset)
+        }
+    }
+
+    static func queueRedelivery(_ offset: UInt64, count: UInt16, returnedBy member: MemberKey? = nil, in state: inout State) {
+        state.deliveryCounts[offset] = count
+        state.returnedBy[offset] = member
+        var low = 0
+        var high = state.redeliver.count
+        while low < high {
+            let mid = (low + high) / 2
+            if state.redeliver[mid] < offset { low = mid + 1 } else { high = mid }
+        }
+        state.redeliver.insert(offset, at: low)
+    }
+
+    // MARK: Timeouts
+
+    /// Takes records back from members that held them past the ack timeout.
+    func expireAcks(now: Int64 = monotonicNanoseconds()) {
+        let expired = state.withLock { state -> Int in
+            let late = state.inFlight.filter { $0.value.deadline <= now }
+            for (offset, delivery) in late {
+                state.inFlight[offset] = nil
+                state.members[delivery.member]?.holding -= 1
+                Self.queueRedelivery(offset, count: delivery.count, returnedBy: delivery.member, in: &state)
+            }
+            return late.count
+        }
+        if expired > 0 {
+            logger.info("ack timeout passed; records go to other members", metadata: ["records": "\(expired)"])
+            pump()
+        }
+    }
+
+    var hasRecordsInFlight: Bool { state.withLock { !$0.inFlight.isEmpty } }
+}

@@ -1,0 +1,17 @@
+/// Waits until `condition` holds, checking it about every millisecond, for at most `timeout`.
+/// For state that offers nothing to await (a background flush, a waiter being registered).
+///
+/// - Returns: whether the condition held before the deadline; `#expect` it.
+public func eventually(
+    timeout: Duration = .seconds(20),
+    isolation: isolated (any Actor)? = #isolation,
+    _ condition: () throws -> Bool
+) async rethrows -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: timeout)
+    while clock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
+    return try condition()
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Immuta
+
+/// `immutactl bench produce`: records/s and MB/s of produce.
+struct BenchProduce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "produce",
+        abstract: "Measure produce throughput.",
+        discussion: """
+            Produces --count records of --size bytes in batches of --batch, --in-flight batches at a time, \
+            into a topic with durability none (fsync with --ack fsync), and measures the wall time.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: BenchOptions
+
+    func run() async throws {
+        try await withBenchTopic(options, connection) { client in
+            let batch = try options.effectiveBatch(client)
+            let seconds = try await options.produce(client, count: options.count, batch: batch)
+            options.report("produce", records: options.count, seconds: seconds, batch: batch)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import ImmutaStorage
+
+/// `immutactl export TOPIC FILE --data-dir DIR`: write a topic's records to a seed-format file.
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a topic's records to an immuta (seed format) file, offline.",
+        discussion: """
+            Every record's checksum is checked on the way. Runs on a data directory that no daemon has \
+            open. The file is replaced if it exists.
+            """)
+
+    enum Layout: String, ExpressibleByArgument, CaseIterable {
+        case plain
+        case header
+    }
+
+    @Argument(help: "The topic to export.")
+    var topic: String
+
+    @Argument(help: "The file to write.")
+    var file: String
+
+    @Option(help: ArgumentHelp("The data directory (the one immutad's --data-dir names).", valueName: "dir"))
+    var dataDir: String
+
+    @Option(help: ArgumentHelp("The first offset to export (default: the earliest retained).", valueName: "offset"))
+    var from: UInt64?
+
+    @Option(help: ArgumentHelp("Export up to this offset, exclusive (default: the end of the topic).", valueName: "offset"))
+    var to: UInt64?
+
+    @Option(help: "plain: records back to back; header: with the 16-byte header (record count, last record's position).")
+    var layout: Layout = .plain
+
+    func validate() throws {
+        try SafeNameCheck.validate(topic)
+        if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to); --to is exclusive") }
+    }
+
+    func run() async throws {
+        let directory = try OfflineDataDirectory(
+            dataDir, exclusive: true, alternative: "read through it with immutactl consume \(topic) instead")
+        let (store, _) = try TopicStore.open(dataDirectory: directory.path)
+        defer { try? store.close() }
+        guard let source = store.existingTopic(topic) else {
+            throw CLIError("topic \(topic) does not exist in \(directory.path)")
+        }
+        let bounds = source.log.bounds
+        let first = from ?? bounds.earliestOffset
+        let end = to ?? bounds.nextOffset
+        guard first >= bounds.earliestOffset, end <= bounds.nextOffset, first <= end else {
+            throw CLIError(
+                "offsets \(first)..<\(end) are outside topic \(topic), which holds \(bounds.earliestOffset)..<\(bounds.nextOffset)")
+        }
+        let written = try SeedFormat.export(
+            source.log, offsets: first..<end, to: file, layout: layout == .header ? .header : .plain)
+        let offsets = written == 0 ? "no records" : "offsets \(first)..\(end - 1)"
+        print("exported \(plural(written, "record")) of \(topic) (\(offsets)) to \(file) (\(layout.rawValue) layout)")
+    }
+}

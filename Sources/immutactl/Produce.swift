@@ -1,0 +1,128 @@
+import ArgumentParser
+import Immuta
+import ImmutaStorage
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `immutactl produce TOPIC`: records from standard input (one per line, or NUL-separated), or one
+/// whole file as a record.
+struct Produce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Produce records read from standard input, or one file as a single record.",
+        discussion: """
+            Each line of standard input is a record; the newline is not part of it, and a last line \
+            without a newline is a record too. With --null, records are separated by NUL bytes instead. \
+            Records are sent in batches as they are read: a batch holds up to --batch records and is \
+            sent early when no more input is ready yet. Every batch is atomic, and records keep their \
+            input order. The first and last offsets are printed on standard error.
+            """)
+
+    /// Batches sent before waiting for the oldest one's acknowledgement.
+    static let batchesInFlight = 4
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The topic (it must exist).")
+    var topic: String
+
+    @Option(help: "Acknowledge once a batch is written (write) or once it is on disk (fsync).")
+    var ack: AckOption = .fsync
+
+    @Option(help: ArgumentHelp("Records per batch, from 1 to 1000000.", valueName: "n"))
+    var batch = 1000
+
+    @Flag(help: "Records are separated by NUL bytes instead of newlines (as from find -print0).")
+    var null = false
+
+    @Option(help: ArgumentHelp("Send this whole file as one record instead of reading standard input.", valueName: "path"))
+    var file: String?
+
+    func validate() throws {
+        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch \(batch) must be from 1 to 1000000") }
+        if null && file != nil { throw ValidationError("--null and --file cannot be combined: --file sends one record") }
+    }
+
+    func run() async throws {
+        try await ImmutaClient.with(connection) { client in
+            let info = try await client.describeTopic(topic)
+            // The frame carries the topic name and a few header fields besides the records.
+            let maxBatchBytes = client.maxFrameLength - 64 - topic.utf8.count
+            let maxRecordBytes = min(Int(clamping: info.maxRecordBytes), maxBatchBytes - 8)
+            let tooLarge = { (record: String, size: Int) -> CLIError in
+                let limit =
+                    UInt64(maxRecordBytes) == info.maxRecordBytes
+                    ? "the topic's max record size of \(maxRecordBytes) bytes"
+                    : "the \(maxRecordBytes) bytes that fit in one frame of the daemon"
+                return CLIError("\(record) is \(size) bytes, more than \(limit); nothing after it was sent")
+            }
+            if let file {
+                let bytes: [UInt8]
+                do { bytes = try FileIO.readAll(file) } catch { throw CLIError("cannot read \(file): \(error)") }
+                guard bytes.count <= maxRecordBytes else { throw tooLarge(file, bytes.count) }
+                let result = try await client.produce(topic, [bytes], ack: ack.ack)
+                printError("produced 1 record to \(topic): offset \(result.firstOffset)")
+                return
+            }
+            try await produceStandardInput(
+                client, maxBatchBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes, tooLarge: tooLarge)
+        }
+    }
+
+    private func produceStandardInput(
+        _ client: ImmutaClient, maxBatchBytes: Int, maxRecordBytes: Int, tooLarge: (String, Int) -> CLIError
+    ) async throws {
+        let reader = RecordReader(fd: STDIN_FILENO, separator: null ? 0 : UInt8(ascii: "\n")) { [null] number in
+            null ? "record \(number)" : "line \(number)"
+        }
+        let executor = SerialTaskExecutor()
+        let allocator = ByteBufferAllocator()
+        var inFlight: [Task<ProduceResult, any Error>] = []
+        var summary = ProduceSummary()
+        do {
+            while true {
+                var records = allocator.buffer(capacity: min(maxBatchBytes, 64 << 10))
+                let count = try reader.nextBatch(
+                    into: &records, maxRecords: batch, maxBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes,
+                    tooLarge: tooLarge)
+                if count == 0 { break }
+                if inFlight.count >= Self.batchesInFlight { summary.add(try await inFlight.removeFirst().value) }
+                let (topic, ack) = (topic, ack.ack)
+                inFlight.append(
+                    Task(executorPreference: executor) {
+                        try await client.produce(topic, framedRecords: records, count: count, ack: ack)
+                    })
+            }
+            for task in inFlight { summary.add(try await task.value) }
+        } catch {
+            // Report what did land, so a retry can skip it.
+            for task in inFlight { if let result = try? await task.value { summary.add(result) } }
+            if summary.count > 0 { printError("produced \(summary.description(topic)) before the error") }
+            throw error
+        }
+        printError("produced \(summary.description(topic))")
+    }
+}
+
+/// The offsets a run of batches received.
+struct ProduceSummary {
+    var count = 0
+    var first: UInt64?
+    var last: UInt64 = 0
+
+    mutating func add(_ result: ProduceResult) {
+        count += result.count
+        if first == nil { first = result.firstOffset }
+        last = max(last, result.lastOffset)
+    }
+
+    func description(_ topic: String) -> String {
+        guard let first else { return "0 records to \(topic) (the input was empty)" }
+        if count == 1 { return "1 record to \(topic): offset \(first)" }
+        return "\(count) records to \(topic): offsets \(first)..\(last)"
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Immuta
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `--socket`, shared by every command that talks to the daemon.
+struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "immutad's Unix socket.",
+            discussion: "Default: $IMMUTA_SOCKET, else ./immuta.sock when that file exists, else /run/immuta/immuta.sock.",
+            valueName: "path"))
+    var socket: String?
+
+    /// The socket to use: `--socket`, else `$IMMUTA_SOCKET`, else `./immuta.sock` when it exists,
+    /// else the systemd unit's `/run/immuta/immuta.sock`.
+    var socketPath: String {
+        if let socket { return socket }
+        if let environment = getenv("IMMUTA_SOCKET"), environment.pointee != 0 { return String(cString: environment) }
+        if access("./immuta.sock", F_OK) == 0 { return "./immuta.sock" }
+        return "/run/immuta/immuta.sock"
+    }
+
+    /// Connects to the daemon, explaining how the socket was chosen when that fails.
+    func connect() async throws -> ImmutaClient {
+        let path = socketPath
+        do {
+            return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl")
+        } catch {
+            throw CLIError(
+                "cannot connect to immutad at \(path): \(Self.reason(error)). Is immutad running? "
+                    + "Pass --socket PATH or set IMMUTA_SOCKET to its socket.")
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        let text = (error as? ImmutaError)?.message ?? String(describing: error)
+        // The client's message repeats the path; keep only the cause.
+        let bytes = Array(text.utf8)
+        var i = bytes.count - 2
+        while i >= 0 {
+            if bytes[i] == UInt8(ascii: ":") && bytes[i + 1] == UInt8(ascii: " ") {
+                return String(decoding: bytes[(i + 2)...], as: UTF8.self)
+            }
+            i -= 1
+        }
+        return text
+    }
+}
+
+extension ImmutaClient {
+    /// Runs `body` with a connection, closing it afterwards whatever happens.
+    static func with<T>(_ options: ConnectionOptions, _ body: (ImmutaClient) async throws -> T) async throws -> T {
+        let client = try await options.connect()
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+}

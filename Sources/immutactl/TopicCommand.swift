@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// `immutactl topic …`: create, list, describe and delete topics.
+struct TopicCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topic",
+        abstract: "Create, list, describe and delete topics.",
+        subcommands: [TopicCreate.self, TopicList.self, TopicDescribe.self, TopicDelete.self])
+}

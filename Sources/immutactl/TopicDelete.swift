@@ -1,0 +1,19 @@
+import ArgumentParser
+import Immuta
+
+/// `immutactl topic delete NAME`.
+struct TopicDelete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete a topic and all its records.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The topic.")
+    var name: String
+
+    func run() async throws {
+        try await ImmutaClient.with(connection) { try await $0.deleteTopic(name) }
+        print("deleted topic \(name)")
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Immuta
+
+/// `immutactl topic list [--json]`.
+struct TopicList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the topics with their record counts, next offsets, sizes and durability.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(help: "Print a JSON array of topic objects (the fields of `topic describe --json`).")
+    var json = false
+
+    func run() async throws {
+        let topics = try await ImmutaClient.with(connection) { try await $0.listTopics() }.sorted { $0.name < $1.name }
+        if json {
+            print(JSON.array(topics.map(\.json)).rendered)
+            return
+        }
+        guard !topics.isEmpty else {
+            printError("no topics")
+            return
+        }
+        let rows = topics.map { [$0.name, String($0.records), String($0.nextOffset), String($0.bytes), $0.durability] }
+        print(table(["NAME", "RECORDS", "NEXT OFFSET", "BYTES", "DURABILITY"], rows, rightAligned: [1, 2, 3]))
+    }
+}

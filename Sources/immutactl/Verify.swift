@@ -1,0 +1,82 @@
+import ArgumentParser
+import ImmutaStorage
+
+/// `immutactl verify --data-dir DIR [TOPIC…]`: check every segment of stopped topics.
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the framing, checksums and indexes of topics in a data directory no daemon has open.",
+        discussion: """
+            Reads the files only and changes nothing. Prints each problem with its file and byte position. \
+            Exits with 1 when any problem is found.
+            """)
+
+    @Option(help: ArgumentHelp("The data directory (the one immutad's --data-dir names).", valueName: "dir"))
+    var dataDir: String
+
+    @Argument(help: "Topics to verify (default: all).")
+    var topics: [String] = []
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        for topic in topics { try SafeNameCheck.validate(topic) }
+    }
+
+    func run() async throws {
+        let directory = try OfflineDataDirectory(
+            dataDir, exclusive: false, alternative: "verify a copy of the directory instead")
+        let names = try topicNames(directory)
+        var reports: [(String, VerifyReport)] = []
+        for name in names {
+            reports.append((name, try LogVerifier.verify(directory: directory.topicsDirectory + "/" + name)))
+        }
+        let problems = reports.reduce(0) { $0 + $1.1.problems.count }
+        if json {
+            let topics = reports.map { name, report -> JSON in
+                .object([
+                    ("name", .string(name)), ("ok", .bool(report.isClean)), ("segments", .int(Int64(report.segments))),
+                    ("records", .uint(report.records)), ("bytes", .uint(report.bytes)),
+                    (
+                        "problems",
+                        .array(
+                            report.problems.map {
+                                .object([
+                                    ("file", .string($0.file)), ("position", .uint($0.position)),
+                                    ("message", .string($0.message)),
+                                ])
+                            })
+                    ),
+                ])
+            }
+            print(JSON.object([("ok", .bool(problems == 0)), ("problems", .int(Int64(problems))), ("topics", .array(topics))]).rendered)
+        } else {
+            for (name, report) in reports {
+                let summary = "\(plural(report.segments, "segment")), \(plural(report.records, "record")), \(plural(report.bytes, "byte"))"
+                if report.isClean {
+                    print("\(name): ok (\(summary))")
+                } else {
+                    print("\(name): \(plural(report.problems.count, "problem")) (\(summary))")
+                    for problem in report.problems { print("  \(problem.file) at byte \(problem.position): \(problem.message)") }
+                }
+            }
+            if names.isEmpty { printError("no topics in \(directory.topicsDirectory)") }
+        }
+        if problems > 0 {
+            if !json { printError("verify found \(plural(problems, "problem")) in \(plural(reports.filter { !$0.1.isClean }.count, "topic"))") }
+            throw ExitCode.failure
+        }
+    }
+
+    private func topicNames(_ directory: OfflineDataDirectory) throws -> [String] {
+        let all = FileIO.exists(directory.topicsDirectory)
+            ? try FileIO.list(directory.topicsDirectory).filter { !$0.hasPrefix(".") }.sorted() : []
+        let missing = topics.filter { !all.contains($0) }
+        guard missing.isEmpty else {
+            throw CLIError(
+                "no topic \(missing.joined(separator: ", ")) in \(directory.topicsDirectory)"
+                    + (all.isEmpty ? " (it holds no topics)" : " (it holds \(all.joined(separator: ", ")))"))
+        }
+        return topics.isEmpty ? all : topics
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import ImmutaServer
+import ImmutaStorage
+import ImmutaSystemd
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// immutad: the Immuta daemon. Reads flags and the configuration file, takes the data directory
+/// lock, recovers every topic, then serves until SIGTERM or SIGINT; SIGHUP reloads.
+@main
+struct Immutad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "immutad",
+        abstract: "The Immuta daemon: durable topics for the processes of one host, over a Unix socket.",
+        discussion: """
+            Without --config it runs in place: data under ./data, socket ./immuta.sock. Under systemd it \
+            uses the socket systemd passes (socket activation), reports READY/STATUS/STOPPING, pings the \
+            watchdog and logs to the journal.
+            """,
+        version: immutaVersion)
+
+    @Option(name: .long, help: "Configuration file (YAML; see etc/immuta.conf).")
+    var config: String?
+
+    @Option(name: .long, help: "Directory holding topics and group offsets (default ./data, or the config's data_dir).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "Unix socket to listen on when systemd passes none (default ./immuta.sock).")
+    var socket: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    @Flag(name: .long, help: "Log to the systemd journal even when standard error is not connected to it.")
+    var journal = false
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
+            throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    /// The settings from the config file, then the flags on top.
+    func settings() throws -> DaemonSettings {
+        var settings = try config.map { path throws(ConfigError) in try ConfigFile.load(path) } ?? .runInPlace
+        if let dataDir { settings.server.dataDirectory = dataDir }
+        if let socket { settings.server.socketPath = socket }
+        if let logLevel, let level = Logger.Level(rawValue: logLevel.lowercased()) { settings.logLevel = level }
+        if journal { settings.forceJournal = true }
+        return settings
+    }
+
+    func run() async throws {
+        let settings: DaemonSettings
+        do {
+            settings = try self.settings()
+        } catch let error as ConfigError {
+            // Nothing has been touched yet: report and stop.
+            FileHandleOutput.standardError("immutad: bad configuration: \(error)\n")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        DaemonLogging.bootstrap(level: settings.logLevel, forceJournal: settings.forceJournal)
+        let logger = Logger(label: "immutad")
+        if let stall = ProcessEnvironment.integer("IMMUTA_TEST_WRITER_STALL_MS") {
+            RecordLog._processWideWriterStall.store(stall * 1_000_000, ordering: .relaxed)
+            logger.warning("test hook: every append stalls", metadata: ["milliseconds": "\(stall)"])
+        }
+        do {
+            try await Daemon(settings: settings, configPath: config, commandLine: self, logger: logger).run()
+        } catch let error as DataDirectoryLockError {
+            logger.critical("\(error.message)")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads the environment (for test hooks).
+enum ProcessEnvironment {
+    static func integer(_ name: String) -> Int64? {
+        guard let value = getenv(name) else { return nil }
+        return Int64(String(cString: value))
+    }
+}
+
+/// Writes to standard error before logging is set up.
+enum FileHandleOutput {
+    static func standardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,128 @@
+import Glibc
+import Testing
+
+/// scripts/install.sh and scripts/uninstall.sh into a DESTDIR. They run from a copy of the source tree
+/// with stand-in binaries (BUILD_BIN_DIR) and a stand-in default configuration, so that the test needs
+/// neither a release build nor the real etc/immuta.conf.
+@Suite("install.sh and uninstall.sh")
+struct InstallScriptTests {
+    /// A copy of what the scripts read: scripts/, systemd/, etc/immuta.conf, and a directory with
+    /// executable immutad and immutactl.
+    struct Sandbox {
+        let directory: TemporaryDirectory
+        var source: String { directory.path + "/source" }
+        var binaries: String { directory.path + "/bin" }
+        var destination: String { directory.path + "/dest" }
+        static let defaultConfiguration = "# the shipped default\n"
+
+        init() throws {
+            directory = try TemporaryDirectory()
+            for path in [source, source + "/etc", binaries] {
+                #expect(mkdir(path, 0o755) == 0)
+            }
+            let copy = try ChildProcess.run(
+                ["cp", "-R", Paths.packageRoot + "/scripts", Paths.packageRoot + "/systemd", source])
+            #expect(copy.status == 0, "\(copy.standardError)")
+            try writeFile(source + "/etc/immuta.conf", Self.defaultConfiguration)
+            for binary in ["immutad", "immutactl"] {
+                try writeFile(binaries + "/" + binary, "#!/bin/sh\n", mode: 0o755)
+            }
+        }
+
+        func run(_ script: String, prefix: String, binaries: String? = nil) throws -> ChildResult {
+            try ChildProcess.run(
+                ["bash", source + "/scripts/" + script],
+                environment: ["DESTDIR": destination, "PREFIX": prefix, "BUILD_BIN_DIR": binaries ?? self.binaries]
+            )
+        }
+    }
+
+    @Test("install puts every file in place with ExecStart at PREFIX; uninstall removes them and keeps the data")
+    func installAndUninstall() throws {
+        let sandbox = try Sandbox()
+        let destination = sandbox.destination
+        let installed = try sandbox.run("install.sh", prefix: "/opt/immuta")
+        #expect(installed.status == 0, "\(installed.standardOutput)\(installed.standardError)")
+
+        for binary in ["immutad", "immutactl"] {
+            #expect(access(destination + "/opt/immuta/bin/" + binary, X_OK) == 0, "\(binary) not installed")
+        }
+        let service = try readFile(destination + "/etc/systemd/system/immuta.service")
+        #expect(
+            service.contains(
+                "\nExecStart=/opt/immuta/bin/immutad --config /etc/immuta/immuta.conf --data-dir /var/lib/immuta "
+                    + "--socket /run/immuta/immuta.sock\n"
+            )
+        )
+        #expect(!service.contains("/usr/local/"), "every /usr/local path follows PREFIX")
+        #expect(
+            try readFile(destination + "/etc/systemd/system/immuta.socket")
+                == readFile(Paths.packageRoot + "/systemd/immuta.socket")
+        )
+        #expect(
+            try readFile(destination + "/etc/sysusers.d/immuta.conf")
+                == readFile(Paths.packageRoot + "/systemd/immuta.sysusers")
+        )
+        #expect(try readFile(destination + "/etc/immuta/immuta.conf") == Sandbox.defaultConfiguration)
+
+        // The daemon's data lives on; uninstall must not touch it.
+        #expect(mkdir(destination + "/var", 0o755) == 0 && mkdir(destination + "/var/lib", 0o755) == 0)
+        #expect(mkdir(destination + "/var/lib/immuta", 0o750) == 0)
+        try writeFile(destination + "/var/lib/immuta/00000000000000000000.log", "records")
+
+        let uninstalled = try sandbox.run("uninstall.sh", prefix: "/opt/immuta")
+        #expect(uninstalled.status == 0, "\(uninstalled.standardOutput)\(uninstalled.standardError)")
+        for path in [
+            "/opt/immuta/bin/immutad", "/opt/immuta/bin/immutactl", "/etc/systemd/system/immuta.service",
+            "/etc/systemd/system/immuta.socket", "/etc/sysusers.d/immuta.conf", "/etc/immuta/immuta.conf",
+        ] {
+            #expect(!fileExists(destination + path), "\(path) is still there")
+        }
+        #expect(try readFile(destination + "/var/lib/immuta/00000000000000000000.log") == "records")
+    }
+
+    @Test("an edited configuration is neither replaced by install nor removed by uninstall")
+    func editedConfigurationIsKept() throws {
+        let sandbox = try Sandbox()
+        let configuration = sandbox.destination + "/etc/immuta/immuta.conf"
+        for path in [sandbox.destination, sandbox.destination + "/etc", sandbox.destination + "/etc/immuta"] {
+            #expect(mkdir(path, 0o755) == 0)
+        }
+        try writeFile(configuration, "# edited by the operator\n")
+
+        let installed = try sandbox.run("install.sh", prefix: "/usr/local")
+        #expect(installed.status == 0, "\(installed.standardOutput)\(installed.standardError)")
+        #expect(installed.standardOutput.contains("keeping the existing"))
+        #expect(try readFile(configuration) == "# edited by the operator\n")
+        #expect(
+            try readFile(sandbox.destination + "/etc/systemd/system/immuta.service")
+                == readFile(Paths.packageRoot + "/systemd/immuta.service"),
+            "PREFIX=/usr/local changes nothing"
+        )
+
+        let uninstalled = try sandbox.run("uninstall.sh", prefix: "/usr/local")
+        #expect(uninstalled.status == 0)
+        #expect(try readFile(configuration) == "# edited by the operator\n")
+    }
+
+    @Test("a missing binary stops the install with a message saying how to build it")
+    func missingBinary() throws {
+        let sandbox = try Sandbox()
+        #expect(unlink(sandbox.binaries + "/immutactl") == 0)
+        let result = try sandbox.run("install.sh", prefix: "/usr/local")
+        #expect(result.status == 1)
+        #expect(
+            result.standardError.contains("/immutactl was not built; run 'swift build -c release'"),
+            "\(result.standardError)"
+        )
+        #expect(!fileExists(sandbox.destination + "/usr/local/bin/immutad"), "nothing is installed half-way")
+    }
+
+    @Test("a relative PREFIX is refused")
+    func relativePrefix() throws {
+        let sandbox = try Sandbox()
+        let result = try sandbox.run("install.sh", prefix: "usr/local")
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("PREFIX must be an absolute path"))
+    }
+}
