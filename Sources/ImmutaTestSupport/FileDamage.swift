@@ -31,17 +31,3 @@ public enum FileDamage {
         try TestFiles.write([bytes[position]], to: path, at: position)
     }
 }
-
-extension Array where Element == UInt8 {
-    /// The position of the first byte at or after `position` that `other` has differently (or
-    /// lacks), or nil when the two agree from there on. Tells what a piece of damage really changed:
-    /// zero-filling bytes that were already zero changes nothing.
-    public func firstDifference(from other: [UInt8], startingAt position: Int = 0) -> Int? {
-        var i = position
-        while i < Swift.max(count, other.count) {
-            if i >= count || i >= other.count || self[i] != other[i] { return i }
-            i += 1
-        }
-        return nil
-    }
-}

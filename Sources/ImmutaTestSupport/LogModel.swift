@@ -52,9 +52,6 @@ public struct LogModel: Sendable {
         batches.append(ModelBatch(firstOffset: result.firstOffset, timestamp: result.timestamp, payloads: payloads))
         return result
     }
-
-    /// The batches that lie entirely below `offset`.
-    public func batches(below offset: UInt64) -> [ModelBatch] { batches.filter { $0.nextOffset <= offset } }
 }
 
 /// Every record from `offset` to the log's end, read in chunks of at most `chunk` records.

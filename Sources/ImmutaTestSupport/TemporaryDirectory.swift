@@ -1,5 +1,3 @@
-import ImmutaStorage
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -248,10 +248,12 @@ import Testing
                 #expect(throws: StorageError.checksumMismatch(log: "crash log", offset: UInt64(record), file: log + "/" + segment.dataName)) {
                     try opened.read(from: UInt64(record), maxRecords: 1)
                 }
-                // The records around it still read.
+                // The records around it still read, and the verifier finds the damage.
                 if record > 0 { #expect(try opened.read(from: 0, maxRecords: record).count == record) }
-                #expect(try opened.read(from: UInt64(record + 1), maxRecords: 1).count == 1 || record + 1 == segment.recordCount)
+                #expect(try opened.read(from: UInt64(record + 1), maxRecords: 1).count == 1)
                 try opened.close()
+                let problems = try LogVerifier.verify(directory: log).problems
+                #expect(problems.map(\.file) == [log + "/" + segment.dataName] && problems.map(\.position) == [UInt64(segment.positions[record])])
             }
         }
     }

@@ -148,8 +148,8 @@ import Testing
     @Test func halfDeletedOldestSegmentIsFinishedOnOpen() async throws {
         try await withTemporaryDirectory { dir in
             let configuration = TestLogs.small()
-            let (log, model) = try RecordLog.open(directory: dir + "/source", name: "retention log", configuration: configuration)
-                .0.withModel { try TestLogs.fill($0, segments: 4, tailBatches: [1]) }
+            let (log, _) = try RecordLog.open(directory: dir + "/source", name: "retention log", configuration: configuration)
+            let model = try TestLogs.fill(log, segments: 4, tailBatches: [1])
             try log.close()
             let files = try TestFiles.snapshot(dir + "/source")
             let segments = try segmentFiles(in: dir + "/source")
@@ -189,12 +189,5 @@ import Testing
             #expect(reopened.bounds.nextOffset == model.nextOffset && reopened.bounds.segments == segments.count)
             try reopened.close()
         }
-    }
-}
-
-extension RecordLog {
-    /// Runs `body` on the log and returns both (for building a log and its model in one expression).
-    fileprivate func withModel(_ body: (RecordLog) throws -> LogModel) rethrows -> (RecordLog, LogModel) {
-        (self, try body(self))
     }
 }

@@ -41,7 +41,10 @@ extension ConsumerGroup {
             return offset
         case .timestamp(let time): return try topic.log.offset(atOrAfter: time)
         case .shift(let by):
-            let moved = by < 0 ? committed - min(committed, UInt64(-by)) : committed + UInt64(by)
+            // Fix: `UInt64(-by)` trapped (and took the daemon down) for a shift of Int64.min, and the
+            // addition could overflow; magnitude and a saturating add clamp instead.
+            let forward = committed.addingReportingOverflow(UInt64(max(by, 0)))
+            let moved = by < 0 ? committed - min(committed, by.magnitude) : forward.overflow ? UInt64.max : forward.partialValue
             return min(max(moved, bounds.earliestOffset), bounds.nextOffset)
         }
     }

@@ -42,6 +42,16 @@ final class GroupManager: Sendable {
 
     static func key(_ topic: String, _ group: String) -> String { topic + "/" + group }
 
+    /// The hidden name of a group directory being created or deleted.
+    ///
+    /// Fix: it was `.creating-` / `.deleting-` + the whole name, which is longer than the 255
+    /// bytes a directory name may have for group names over 245 bytes (up to 255 are allowed),
+    /// so creating such a group failed with ENAMETOOLONG. Keep at most 200 bytes of the name, as
+    /// TopicStore does (valid names are ASCII). Hidden directories are removed on startup.
+    static func hiddenName(_ purpose: String, _ name: String) -> String {
+        "." + purpose + "-" + name.prefix(200)
+    }
+
     /// The group, or a not-found error.
     func group(_ topic: String, _ group: String) throws -> ConsumerGroup {
         try SafeName.validate(group, kind: "group")
@@ -64,7 +74,7 @@ final class GroupManager: Sendable {
             let startOffset = try topic.log.resolve(start)
             let topicDirectory = groupsDirectory + "/" + topicName
             let directory = topicDirectory + "/" + groupName
-            let staging = topicDirectory + "/.creating-" + groupName
+            let staging = topicDirectory + "/" + Self.hiddenName("creating", groupName)
             try FileIO.makeDirectory(topicDirectory)
             if FileIO.exists(staging) { try FileIO.removeTree(staging) }
             let offsets = try GroupOffsetLog(directory: staging, name: "group \(topicName)/\(groupName)")
@@ -97,7 +107,7 @@ final class GroupManager: Sendable {
         }
         groups.withLock { _ = $0.removeValue(forKey: Self.key(topic, name)) }
         group.markDeleted()
-        let doomed = groupsDirectory + "/" + topic + "/.deleting-" + name
+        let doomed = groupsDirectory + "/" + topic + "/" + Self.hiddenName("deleting", name) + "-" + String(currentTimeNanoseconds())
         try FileIO.rename(group.directory, to: doomed)
         try FileIO.syncDirectory(groupsDirectory + "/" + topic)
         try FileIO.removeTree(doomed)

@@ -6,8 +6,9 @@ public struct WaitToken: Sendable, Hashable {
 }
 
 extension RecordLog {
-    /// Calls `wake` once, as soon as the log holds a record at an offset above `offset` (or the
-    /// log closes). Returns nil without registering when such a record already exists.
+    /// Calls `wake` once, as soon as the log extends beyond `offset`, that is, holds the record at
+    /// `offset` (its next offset is above it), or the log closes. Returns nil without registering
+    /// when that record already exists or the log is closed. A reader passes the offset it wants to read next.
     ///
     /// `wake` runs on the appending thread: keep it short (hop to your own executor).
     public func whenRecords(beyond offset: UInt64, _ wake: @escaping @Sendable () -> Void) -> WaitToken? {
@@ -26,8 +27,8 @@ extension RecordLog {
         shared.withLock { $0.waiters.removeValue(forKey: token.id) != nil }
     }
 
-    /// Waits until the log holds a record above `offset`, without polling: the appending writer
-    /// wakes it.
+    /// Waits until the log extends beyond `offset`, that is, holds the record at `offset` (the
+    /// offset a reader wants next), without polling: the appending writer wakes it.
     ///
     /// - Parameter timeout: how long to wait at most; nil waits until a record arrives.
     /// - Returns: true when such a record exists, false on timeout.
