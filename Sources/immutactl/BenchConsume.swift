@@ -21,12 +21,12 @@ struct BenchConsume: AsyncParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func run() async throws {
-        try await withBenchTopic(options, connection) { client in
+        try await withBenchTopic(options, connection) { client, batch in
             let topic = options.topicName
             let present = try await client.describeTopic(topic).records
             if present < UInt64(options.count) {
                 let missing = options.count - Int(present)
-                _ = try await options.produce(client, count: missing, batch: try options.effectiveBatch(client))
+                _ = try await options.produce(client, count: missing, batch: batch)
             }
             let start = ContinuousClock.now
             let subscription = try await client.subscribe(

@@ -15,8 +15,7 @@ struct BenchProduce: AsyncParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func run() async throws {
-        try await withBenchTopic(options, connection) { client in
-            let batch = try options.effectiveBatch(client)
+        try await withBenchTopic(options, connection) { client, batch in
             let seconds = try await options.produce(client, count: options.count, batch: batch)
             options.report("produce", records: options.count, seconds: seconds, batch: batch)
         }

@@ -30,7 +30,8 @@ struct Consume: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Where to start: earliest, latest (only new records), an offset, or an RFC 3339 time such as 2026-11-25T12:00:00Z (default: earliest).",
+            "Where to start: earliest, latest (only new records), an offset, or an RFC 3339 time "
+                + "such as 2026-11-25T12:00:00Z (default: earliest).",
             valueName: "position"),
         transform: StartOption.parse)
     var from: StartPosition = .earliest

@@ -27,15 +27,19 @@ struct Export: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The first offset to export (default: the earliest retained).", valueName: "offset"))
     var from: UInt64?
 
-    @Option(help: ArgumentHelp("Export up to this offset, exclusive (default: the end of the topic).", valueName: "offset"))
+    @Option(
+        help: ArgumentHelp("Export up to this offset, exclusive (default: the end of the topic).", valueName: "offset"))
     var to: UInt64?
 
-    @Option(help: "plain: records back to back; header: with the 16-byte header (record count, last record's position).")
+    @Option(
+        help: "plain: records back to back; header: with the 16-byte header (record count, last record's position).")
     var layout: Layout = .plain
 
     func validate() throws {
         try SafeNameCheck.validate(topic)
-        if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to); --to is exclusive") }
+        if let from, let to, from > to {
+            throw ValidationError("--from \(from) is after --to \(to); --to is exclusive")
+        }
     }
 
     func run() async throws {
@@ -51,7 +55,9 @@ struct Export: AsyncParsableCommand {
         let end = to ?? bounds.nextOffset
         guard first >= bounds.earliestOffset, end <= bounds.nextOffset, first <= end else {
             throw CLIError(
-                "offsets \(first)..<\(end) are outside topic \(topic), which holds \(bounds.earliestOffset)..<\(bounds.nextOffset)")
+                "offsets \(first)..<\(end) are outside topic \(topic), "
+                    + "which holds \(bounds.earliestOffset)..<\(bounds.nextOffset)"
+            )
         }
         let written = try SeedFormat.export(
             source.log, offsets: first..<end, to: file, layout: layout == .header ? .header : .plain)

@@ -57,8 +57,13 @@ struct Import: AsyncParsableCommand {
         try store.close()
         let offsets =
             result.records == 0
-            ? "no records" : result.records == 1 ? "offset \(result.firstOffset)"
-            : "offsets \(result.firstOffset)..\(result.firstOffset + result.records - 1)"
-        print("imported \(plural(result.records, "record")) (\(result.layout.rawValue) layout) from \(file) into \(topic): \(offsets)")
+            ? "no records"
+            : result.records == 1
+                ? "offset \(result.firstOffset)"
+                : "offsets \(result.firstOffset)..\(result.firstOffset + result.records - 1)"
+        print(
+            "imported \(plural(result.records, "record")) (\(result.layout.rawValue) layout) from \(file) "
+                + "into \(topic): \(offsets)"
+        )
     }
 }

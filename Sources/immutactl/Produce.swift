@@ -4,9 +4,9 @@ import ImmutaStorage
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `immutactl produce TOPIC`: records from standard input (one per line, or NUL-separated), or one
@@ -18,12 +18,12 @@ struct Produce: AsyncParsableCommand {
             Each line of standard input is a record; the newline is not part of it, and a last line \
             without a newline is a record too. With --null, records are separated by NUL bytes instead. \
             Records are sent in batches as they are read: a batch holds up to --batch records and is \
-            sent early when no more input is ready yet. Every batch is atomic, and records keep their \
+            sent early when no more input arrives within 2 ms. Every batch is atomic, and records keep their \
             input order. The first and last offsets are printed on standard error.
             """)
 
     /// Batches sent before waiting for the oldest one's acknowledgement.
-    static let batchesInFlight = 4
+    static let batchesInFlight = 8
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -39,12 +39,17 @@ struct Produce: AsyncParsableCommand {
     @Flag(help: "Records are separated by NUL bytes instead of newlines (as from find -print0).")
     var null = false
 
-    @Option(help: ArgumentHelp("Send this whole file as one record instead of reading standard input.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Send this whole file as one record instead of reading standard input.", valueName: "path"))
     var file: String?
 
     func validate() throws {
-        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch \(batch) must be from 1 to 1000000") }
-        if null && file != nil { throw ValidationError("--null and --file cannot be combined: --file sends one record") }
+        guard (1...1_000_000).contains(batch) else {
+            throw ValidationError("--batch \(batch) must be from 1 to 1000000")
+        }
+        if null && file != nil {
+            throw ValidationError("--null and --file cannot be combined: --file sends one record")
+        }
     }
 
     func run() async throws {
@@ -58,7 +63,7 @@ struct Produce: AsyncParsableCommand {
                     UInt64(maxRecordBytes) == info.maxRecordBytes
                     ? "the topic's max record size of \(maxRecordBytes) bytes"
                     : "the \(maxRecordBytes) bytes that fit in one frame of the daemon"
-                return CLIError("\(record) is \(size) bytes, more than \(limit); nothing after it was sent")
+                return CLIError("\(record) is \(size) bytes, more than \(limit)")
             }
             if let file {
                 let bytes: [UInt8]
@@ -101,7 +106,9 @@ struct Produce: AsyncParsableCommand {
         } catch {
             // Report what did land, so a retry can skip it.
             for task in inFlight { if let result = try? await task.value { summary.add(result) } }
-            if summary.count > 0 { printError("produced \(summary.description(topic)) before the error") }
+            if summary.count > 0 {
+                printError("produced \(summary.description(topic)) before the error; the rest was not sent")
+            }
             throw error
         }
         printError("produced \(summary.description(topic))")
@@ -121,7 +128,7 @@ struct ProduceSummary {
     }
 
     func description(_ topic: String) -> String {
-        guard let first else { return "0 records to \(topic) (the input was empty)" }
+        guard let first else { return "0 records to \(topic)" }
         if count == 1 { return "1 record to \(topic): offset \(first)" }
         return "\(count) records to \(topic): offsets \(first)..\(last)"
     }

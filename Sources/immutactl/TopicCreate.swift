@@ -36,7 +36,8 @@ struct TopicCreate: AsyncParsableCommand {
         try SafeNameCheck.validate(name)
         if let durability {
             do { _ = try Durability(parsing: durability) } catch {
-                throw ValidationError("--durability \(durability) is not none, fsync or interval:MS (MS from 1 to 3600000)")
+                throw ValidationError(
+                    "--durability \(durability) is not none, fsync or interval:MS (MS from 1 to 3600000)")
             }
         }
         _ = try size(segmentBytes, "--segment-bytes")
@@ -56,7 +57,9 @@ struct TopicCreate: AsyncParsableCommand {
             "records up to \(Quantities.describe(bytes: topic.maxRecordBytes))",
         ]
         if let bytes = topic.retentionBytes { settings.append("retention \(Quantities.describe(bytes: bytes))") }
-        if let ms = topic.retentionMilliseconds { settings.append("retention \(Quantities.describe(milliseconds: ms))") }
+        if let ms = topic.retentionMilliseconds {
+            settings.append("retention \(Quantities.describe(milliseconds: ms))")
+        }
         print("created topic \(topic.name) (\(settings.joined(separator: ", ")))")
     }
 
@@ -73,7 +76,9 @@ struct TopicCreate: AsyncParsableCommand {
         guard let retentionAge else { return nil }
         guard let ms = Quantities.milliseconds(retentionAge), ms > 0 else {
             throw ValidationError(
-                "--retention-age \(retentionAge) is not a positive duration; use a whole number with ms, s, m, h or d (90s, 15m, 12h, 7d)")
+                "--retention-age \(retentionAge) is not a positive duration; "
+                    + "use a whole number with ms, s, m, h or d (90s, 15m, 12h, 7d)"
+            )
         }
         return .milliseconds(ms)
     }
@@ -83,7 +88,9 @@ struct TopicCreate: AsyncParsableCommand {
 enum SafeNameCheck {
     static func validate(_ name: String) throws {
         do { try SafeName.validate(name) } catch let error as StorageError {
-            if case .invalidName(_, let reason) = error { throw ValidationError("invalid topic name \(String(reflecting: name)): \(reason)") }
+            if case .invalidName(_, let reason) = error {
+                throw ValidationError("invalid topic name \(String(reflecting: name)): \(reason)")
+            }
             throw ValidationError("\(error)")
         }
     }

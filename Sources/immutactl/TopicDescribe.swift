@@ -27,7 +27,10 @@ struct TopicDescribe: AsyncParsableCommand {
             ["segment bytes:", "\(topic.segmentBytes) (\(Quantities.describe(bytes: topic.segmentBytes)))"],
             ["max record bytes:", "\(topic.maxRecordBytes) (\(Quantities.describe(bytes: topic.maxRecordBytes)))"],
             ["retention bytes:", topic.retentionBytes.map { "\($0) (\(Quantities.describe(bytes: $0)))" } ?? "none"],
-            ["retention age:", topic.retentionMilliseconds.map { "\($0) ms (\(Quantities.describe(milliseconds: $0)))" } ?? "none"],
+            [
+                "retention age:",
+                topic.retentionMilliseconds.map { "\($0) ms (\(Quantities.describe(milliseconds: $0)))" } ?? "none",
+            ],
             ["earliest offset:", String(topic.earliestOffset)],
             ["next offset:", String(topic.nextOffset)],
             ["records:", String(topic.records)],

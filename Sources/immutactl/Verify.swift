@@ -33,43 +33,41 @@ struct Verify: AsyncParsableCommand {
         }
         let problems = reports.reduce(0) { $0 + $1.1.problems.count }
         if json {
-            let topics = reports.map { name, report -> JSON in
-                .object([
-                    ("name", .string(name)), ("ok", .bool(report.isClean)), ("segments", .int(Int64(report.segments))),
-                    ("records", .uint(report.records)), ("bytes", .uint(report.bytes)),
-                    (
-                        "problems",
-                        .array(
-                            report.problems.map {
-                                .object([
-                                    ("file", .string($0.file)), ("position", .uint($0.position)),
-                                    ("message", .string($0.message)),
-                                ])
-                            })
-                    ),
-                ])
-            }
-            print(JSON.object([("ok", .bool(problems == 0)), ("problems", .int(Int64(problems))), ("topics", .array(topics))]).rendered)
+            let topics = reports.map { name, report in report.json(name: name) }
+            print(
+                JSON.object([
+                    ("ok", .bool(problems == 0)), ("problems", .int(Int64(problems))), ("topics", .array(topics)),
+                ]).rendered)
         } else {
             for (name, report) in reports {
-                let summary = "\(plural(report.segments, "segment")), \(plural(report.records, "record")), \(plural(report.bytes, "byte"))"
+                let summary =
+                    "\(plural(report.segments, "segment")), \(plural(report.records, "record")), "
+                    + plural(report.bytes, "byte")
                 if report.isClean {
                     print("\(name): ok (\(summary))")
                 } else {
                     print("\(name): \(plural(report.problems.count, "problem")) (\(summary))")
-                    for problem in report.problems { print("  \(problem.file) at byte \(problem.position): \(problem.message)") }
+                    for problem in report.problems {
+                        print("  \(problem.file) at byte \(problem.position): \(problem.message)")
+                    }
                 }
             }
             if names.isEmpty { printError("no topics in \(directory.topicsDirectory)") }
         }
         if problems > 0 {
-            if !json { printError("verify found \(plural(problems, "problem")) in \(plural(reports.filter { !$0.1.isClean }.count, "topic"))") }
+            if !json {
+                printError(
+                    "verify found \(plural(problems, "problem")) in "
+                        + plural(reports.filter { !$0.1.isClean }.count, "topic")
+                )
+            }
             throw ExitCode.failure
         }
     }
 
     private func topicNames(_ directory: OfflineDataDirectory) throws -> [String] {
-        let all = FileIO.exists(directory.topicsDirectory)
+        let all =
+            FileIO.exists(directory.topicsDirectory)
             ? try FileIO.list(directory.topicsDirectory).filter { !$0.hasPrefix(".") }.sorted() : []
         let missing = topics.filter { !all.contains($0) }
         guard missing.isEmpty else {

@@ -3,9 +3,9 @@ import Immuta
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The options `bench produce` and `bench consume` share.
@@ -22,13 +22,16 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Acknowledge produces once written (write) or once on disk (fsync).")
     var ack: AckOption = .write
 
-    @Option(help: ArgumentHelp("The topic to use (default: bench-PID, created and deleted by the run).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The topic to use (default: bench-PID). A topic the run creates is deleted at the end unless --keep.",
+            valueName: "name"))
     var topic: String?
 
     @Option(help: ArgumentHelp("Produce batches in flight at once.", valueName: "n"))
     var inFlight = 8
 
-    @Flag(help: "Keep the topic at the end (a topic the run did not create is always kept).")
+    @Flag(help: "Keep a topic the run created (one that existed before is always kept).")
     var keep = false
 
     @Flag(help: "Print one JSON object.")
@@ -39,11 +42,16 @@ struct BenchOptions: ParsableArguments {
 
     func validate() throws {
         guard let bytes = Quantities.bytes(size), bytes <= 1 << 30 else {
-            throw ValidationError("--size \(size) is not a size from 0 to 1GiB; use bytes (100) or a K, M or G suffix (4K)")
+            throw ValidationError(
+                "--size \(size) is not a size from 0 to 1GiB; use bytes (100) or a K, M or G suffix (4K)")
         }
         guard count >= 1 else { throw ValidationError("--count \(count) must be at least 1") }
-        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch \(batch) must be from 1 to 1000000") }
-        guard (1...256).contains(inFlight) else { throw ValidationError("--in-flight \(inFlight) must be from 1 to 256") }
+        guard (1...1_000_000).contains(batch) else {
+            throw ValidationError("--batch \(batch) must be from 1 to 1000000")
+        }
+        guard (1...256).contains(inFlight) else {
+            throw ValidationError("--in-flight \(inFlight) must be from 1 to 256")
+        }
         if let topic { try SafeNameCheck.validate(topic) }
     }
 
@@ -65,11 +73,15 @@ struct BenchOptions: ParsableArguments {
         let room = client.maxFrameLength - 64 - topicName.utf8.count
         let framed = payloadBytes + 8
         guard framed <= room else {
-            throw CLIError("records of \(payloadBytes) bytes do not fit in one frame (the daemon accepts \(client.maxFrameLength) bytes)")
+            throw CLIError(
+                "records of \(payloadBytes) bytes do not fit in one frame "
+                    + "(the daemon accepts \(client.maxFrameLength) bytes)"
+            )
         }
         let fitting = min(batch, room / framed)
         if fitting < batch && !json {
-            printError("note: \(batch) records of \(payloadBytes) bytes exceed one frame; sending batches of \(fitting)")
+            printError(
+                "note: \(batch) records of \(payloadBytes) bytes exceed one frame; sending batches of \(fitting)")
         }
         return fitting
     }
@@ -144,14 +156,15 @@ extension Duration {
 }
 
 /// Runs a benchmark body with a topic prepared, deleting the topic afterwards when the run created
-/// it and --keep was not given.
+/// it and --keep was not given. The body gets the records per batch that fit in one frame.
 func withBenchTopic(
-    _ options: BenchOptions, _ connection: ConnectionOptions, _ body: (ImmutaClient) async throws -> Void
+    _ options: BenchOptions, _ connection: ConnectionOptions, _ body: (ImmutaClient, Int) async throws -> Void
 ) async throws {
     try await ImmutaClient.with(connection) { client in
+        let batch = try options.effectiveBatch(client)
         let created = try await options.prepareTopic(client)
         do {
-            try await body(client)
+            try await body(client, batch)
         } catch {
             if created && !options.keep { try? await client.deleteTopic(options.topicName) }
             throw error

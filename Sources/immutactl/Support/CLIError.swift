@@ -1,5 +1,5 @@
-/// A failure reported to the user: the message says what went wrong and what to do. The command
-/// exits with `exitCode` after printing it to stderr.
+/// A failure reported to the user: the message says what went wrong and what to do. ArgumentParser
+/// prints it to stderr as `Error: …` and exits with status 1.
 struct CLIError: Error, CustomStringConvertible {
     var message: String
 

@@ -2,9 +2,9 @@ import ArgumentParser
 import Immuta
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `--socket`, shared by every command that talks to the daemon.
@@ -13,7 +13,8 @@ struct ConnectionOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "immutad's Unix socket.",
-            discussion: "Default: $IMMUTA_SOCKET, else ./immuta.sock when that file exists, else /run/immuta/immuta.sock.",
+            discussion:
+                "Default: $IMMUTA_SOCKET, else ./immuta.sock when that file exists, else /run/immuta/immuta.sock.",
             valueName: "path"))
     var socket: String?
 
@@ -32,24 +33,20 @@ struct ConnectionOptions: ParsableArguments {
         do {
             return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl")
         } catch {
-            throw CLIError(
-                "cannot connect to immutad at \(path): \(Self.reason(error)). Is immutad running? "
-                    + "Pass --socket PATH or set IMMUTA_SOCKET to its socket.")
+            throw CLIError("cannot connect to immutad at \(path): \(Self.reason(error))")
         }
     }
 
+    /// The cause of a failed connect, with what to do about it.
     private static func reason(_ error: any Error) -> String {
         let text = (error as? ImmutaError)?.message ?? String(describing: error)
-        // The client's message repeats the path; keep only the cause.
-        let bytes = Array(text.utf8)
-        var i = bytes.count - 2
-        while i >= 0 {
-            if bytes[i] == UInt8(ascii: ":") && bytes[i + 1] == UInt8(ascii: " ") {
-                return String(decoding: bytes[(i + 2)...], as: UTF8.self)
-            }
-            i -= 1
+        let hint = "is immutad running? Pass --socket PATH or set IMMUTA_SOCKET to its socket"
+        if text.contains("No such file or directory") { return "no such socket; \(hint)" }
+        if text.contains("Connection refused") { return "nothing accepts connections there (a stale socket?); \(hint)" }
+        if text.contains("Permission denied") {
+            return "permission denied; run as a member of the socket's group (immuta) or as root"
         }
-        return text
+        return "\(text); \(hint)"
     }
 }
 

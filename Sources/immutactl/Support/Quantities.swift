@@ -20,7 +20,8 @@ enum Quantities {
         let units: [(String, UInt64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         let lower = text.lowercased()
         for (suffix, factor) in units where lower.hasSuffix(suffix) {
-            guard let value = scaled(String(lower.dropLast(suffix.count)), by: factor), value <= UInt64(Int64.max) else {
+            guard let value = scaled(String(lower.dropLast(suffix.count)), by: factor), value <= UInt64(Int64.max)
+            else {
                 return nil
             }
             return Int64(value)

@@ -1,9 +1,9 @@
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Splits a byte stream (standard input) into records at a separator byte and frames them in the
@@ -50,12 +50,16 @@ final class RecordReader {
             // Take every complete record already buffered.
             while count < maxRecords {
                 let remaining = end - searched
-                guard remaining > 0, let hit = memchr(storage.baseAddress! + searched, CInt(separator), remaining) else {
+                guard remaining > 0, let hit = memchr(storage.baseAddress! + searched, CInt(separator), remaining)
+                else {
                     searched = end
                     break
                 }
                 let at = storage.baseAddress!.distance(to: UnsafeMutableRawPointer(hit))
-                guard try take(upTo: at, into: &batch, count: count, maxBytes: maxBytes, maxRecordBytes: maxRecordBytes, tooLarge)
+                guard
+                    try take(
+                        upTo: at, into: &batch, count: count, maxBytes: maxBytes, maxRecordBytes: maxRecordBytes,
+                        tooLarge)
                 else { return count }
                 start = at + 1
                 searched = start
@@ -63,11 +67,16 @@ final class RecordReader {
             }
             if count == maxRecords { return count }
             if end - start > maxRecordBytes {
+                // Send the records before it first; the next call reports it.
+                if count > 0 { return count }
                 throw tooLarge(describeRecord(recordsRead + 1), end - start)
             }
             if atEOF {
                 if start < end {
-                    guard try take(upTo: end, into: &batch, count: count, maxBytes: maxBytes, maxRecordBytes: maxRecordBytes, tooLarge)
+                    guard
+                        try take(
+                            upTo: end, into: &batch, count: count, maxBytes: maxBytes, maxRecordBytes: maxRecordBytes,
+                            tooLarge)
                     else { return count }
                     start = end
                     searched = end
@@ -80,15 +89,15 @@ final class RecordReader {
         }
     }
 
-    /// Frames `storage[start..<at]` into the batch, or returns false when it would overflow a
-    /// non-empty batch.
+    /// Frames `storage[start..<at]` into the batch, or returns false when it belongs in the next one.
     private func take(
         upTo at: Int, into batch: inout ByteBuffer, count: Int, maxBytes: Int, maxRecordBytes: Int,
         _ tooLarge: (String, Int) -> CLIError
     ) throws -> Bool {
         let length = at - start
+        // A record that is too large ends the batch before it; the next call reports it.
+        if count > 0 && (length > maxRecordBytes || batch.readableBytes + 8 + length > maxBytes) { return false }
         if length > maxRecordBytes { throw tooLarge(describeRecord(recordsRead + 1), length) }
-        if count > 0 && batch.readableBytes + 8 + length > maxBytes { return false }
         batch.writeInteger(UInt64(length), endianness: .little)
         batch.writeBytes(UnsafeRawBufferPointer(rebasing: storage[start..<at]))
         recordsRead += 1

@@ -11,8 +11,8 @@ enum StartOption {
             if let offset = UInt64(argument) { return .offset(offset) }
             if let time = RFC3339.parse(argument) { return .timestamp(nanosecondsSinceEpoch: time) }
             throw ValidationError(
-                "use earliest, latest, an offset (42) or an RFC 3339 time (2026-11-25T12:00:00Z; fractional seconds "
-                    + "and a zone such as +01:00 are allowed)")
+                "use earliest, latest, an offset (42) or an RFC 3339 time with its zone (2026-11-25T12:00:00Z, "
+                    + "2026-11-25T13:00:00.250+01:00)")
         }
     }
 }
