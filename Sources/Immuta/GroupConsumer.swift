@@ -120,6 +120,12 @@ public struct GroupConsumer: AsyncSequence, Sendable {
         var count = 1
         var index = 0
 
+        /// Messages of the current delivery that ``next()`` returns without waiting. At 0, the
+        /// next call sends the buffered acks and may wait for the daemon, so a caller that acks
+        /// only after work of its own (such as flushing its output) should finish it first, or
+        /// the member can stall holding `max_in_flight` records it has not acked.
+        public var bufferedCount: Int { current.count - index }
+
         public mutating func next() async throws -> GroupMessage? {
             try acks.check()
             if index < current.count {

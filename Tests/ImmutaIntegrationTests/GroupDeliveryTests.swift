@@ -52,6 +52,50 @@ import Testing
         #expect(await daemon.stop() == 0)
     }
 
+    /// Members waiting at the end of the topic get every record of a producer that produces one
+    /// record at a time (each new record must wake the group, even one that arrives while the
+    /// group is busy handing out the previous ones).
+    @Test func membersKeepUpWithAProducerOfSingleRecords() async throws {
+        let dir = TemporaryDirectory()
+        let daemon = try await DaemonProcess.start(in: dir.path)
+        let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
+        try await client.createTopic("ticks", options: TopicOptions(durability: "none"))
+        var members: [MemberProcess] = []
+        for name in ["a", "b"] {
+            let member = try MemberProcess(socket: daemon.socketPath, topic: "ticks", group: "clock", arguments: ["--from", "earliest"], label: name)
+            try await member.waitUntilJoined()
+            members.append(member)
+        }
+        let total = 2000
+        // Four producers at once, one record per produce.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for producer in 0..<4 {
+                group.addTask {
+                    for tick in stride(from: producer, to: total, by: 4) {
+                        try await client.produce("ticks", [Array("tick-\(tick)".utf8)], ack: .write)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let joined = members
+        try await MemberProcess.waitUntil(joined, "every tick", timeout: .seconds(30)) { seen in
+            Set(seen.joined().map(\.offset)).count == total
+        }
+        #expect(members.map(\.records.count).reduce(0, +) == total)
+        // The members take turns: each got a fair share of the ticks.
+        for member in members {
+            #expect(member.records.count > total / 4, "\(member.label) got \(member.records.count) of \(total) records")
+        }
+        try await GroupTesting.eventually("the group committed every tick") {
+            try await client.describeGroup("ticks", group: "clock").committedOffset == UInt64(total)
+        }
+        for member in members { member.signal(SIGTERM) }
+        for member in members { _ = await member.waitForExit() }
+        await client.close()
+        #expect(await daemon.stop() == 0)
+    }
+
     /// A member killed with SIGKILL while it holds records: they go to the survivor, which acks
     /// them, and the committed offset reaches the end of the topic.
     @Test func recordsOfAKilledMemberReachTheSurvivor() async throws {
@@ -97,23 +141,35 @@ import Testing
         let daemon = try await DaemonProcess.start(in: dir.path)
         let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         try await client.createTopic("slow", options: TopicOptions(durability: "none"))
-        try await GroupTesting.produce(client, "slow", (0..<20).map { "task-\($0)" })
 
+        // The holder creates the group and joins first; the other member joins before anything
+        // is produced, so nothing depends on how fast its process starts.
         let holder = try await ImmutaClient.connect(socketPath: daemon.socketPath, clientName: "holder")
         let consumer = try await holder.joinGroup(
-            "slow", group: "timed", from: .earliest, options: GroupOptions(ackTimeout: .milliseconds(500)))
+            "slow", group: "timed", from: .earliest, options: GroupOptions(maxInFlight: 20, ackTimeout: .seconds(1)))
+        let other = try MemberProcess(socket: daemon.socketPath, topic: "slow", group: "timed", label: "other")
+        try await other.waitUntilJoined()
+
+        // The holder has the first turn and takes all it may (20), and never acks them.
+        try await GroupTesting.produce(client, "slow", (0..<20).map { "task-\($0)" })
         var iterator = consumer.makeAsyncIterator()
         var held: [GroupMessage] = []
         while held.count < 20, let message = try await iterator.next() { held.append(message) }
         #expect(held.map(\.record.offset) == Array(0..<20))
+        // The next record goes to the other member, which acks it: the holder has the next turn.
+        try await GroupTesting.produce(client, "slow", ["task-20"])
+        try await other.waitForOffsets([20])
+        try await GroupTesting.eventually("the other member's ack is applied") {
+            try await client.describeGroup("slow", group: "timed").inFlight <= 20
+        }
 
-        // The other member joins while the holder still holds everything; once the timeout passes
-        // the records are its.
-        let other = try MemberProcess(socket: daemon.socketPath, topic: "slow", group: "timed", label: "other")
-        let taken = try await other.waitForOffsets(Set(0..<20))
-        #expect(taken.allSatisfy { $0.delivery >= 2 && $0.payload == "task-\($0.offset)" })
+        // Once the timeout passed, the holder's records go to the other member, not back to the
+        // holder (although its turn comes first).
+        let taken = try await other.waitForOffsets(Set(0...20))
+        #expect(taken.count == 21)
+        #expect(taken.allSatisfy { $0.delivery == ($0.offset < 20 ? 2 : 1) && $0.payload == "task-\($0.offset)" }, "\(taken)")
         try await GroupTesting.eventually("the other member's acks are committed") {
-            try await client.describeGroup("slow", group: "timed").committedOffset == 20
+            try await client.describeGroup("slow", group: "timed").committedOffset == 21
         }
         let before = try await client.describeGroup("slow", group: "timed")
 

@@ -74,13 +74,17 @@ enum LogRecovery {
             let isLast = index == bases.count - 1
             if isLast {
                 segments.append(try recoverTail(segment, log: log, policy: policy, report: &report))
+            } else if policy == .repairTornTail {
+                segments.append(try checkSealed(segment, log: log))
             } else {
-                do {
-                    segments.append(try checkSealed(segment, log: log))
-                } catch {
-                    guard policy == .truncateAtFirstDamage else { throw error }
-                    report.notes.append("repair: \(error); truncating here and removing later segments")
-                    segments.append(try recoverTail(segment, log: log, policy: policy, report: &report))
+                // Fix: an operator's repair used to look at a closed segment only as `checkSealed`
+                // does (its sizes and last entry), so a damaged record inside one was left in place
+                // and the topic still failed `verify` after the repair. It reads every record now.
+                let notesBefore = report.notes.count
+                segments.append(try recoverTail(segment, log: log, policy: policy, report: &report))
+                if report.notes.count > notesBefore {
+                    report.notes.append(
+                        "repair: cut closed segment \(segment.dataPath); removing the \(bases.count - index - 1) later segments")
                     for later in bases[(index + 1)...] {
                         let dropped = try Segment(directory: directory, baseOffset: later, create: false)
                         try dropped.unlinkFiles()
