@@ -231,15 +231,16 @@ struct Report: Encodable, Sendable {
             Format.pad("case", 34), Format.pad("records/s", 12, right: true), Format.pad("MiB/s", 10, right: true),
             Format.pad("% dd", 6, right: true), Format.pad("raw MiB/s", 10, right: true), Format.pad("% raw", 6, right: true),
             Format.pad("cpu MiB/s", 10, right: true),
-            "  " + Format.pad("target", 48), Format.pad("met", 4), "notes",
+            "  " + Format.pad("target", 48), Format.pad("met", 7), "notes",
         ]
         lines.append(header.joined(separator: " "))
-        lines.append(String(repeating: "-", count: 155))
+        lines.append(String(repeating: "-", count: 158))
         for result in results {
             let records = result.medianRecordsPerSecond.map { Format.count($0) } ?? "-"
             let percent = result.percentOfPageCache.map { Format.fixed($0, 0) + "%" } ?? ""
             let target = result.targets.map(\.label).joined(separator: ", ")
-            let met = result.met.map { $0 ? "yes" : "NO" } ?? ""
+            // One verdict per target, in the order the targets are listed.
+            let met = result.targets.map { target in target.met.map { $0 ? "yes" : "NO" } ?? "?" }.joined(separator: ",")
             lines.append(
                 [
                     Format.pad(result.name, 34), Format.pad(records, 12, right: true),
@@ -247,13 +248,14 @@ struct Report: Encodable, Sendable {
                     Format.pad(result.rawWritesMibPerSecond.map { Format.fixed($0) } ?? "", 10, right: true),
                     Format.pad(result.percentOfRawWrites.map { Format.fixed($0, 0) + "%" } ?? "", 6, right: true),
                     Format.pad(result.medianCpuMibPerSecond.map { Format.fixed($0) } ?? "", 10, right: true),
-                    "  " + Format.pad(target, 48), Format.pad(met, 4), result.note ?? "",
+                    "  " + Format.pad(target, 48), Format.pad(met, 7), result.note ?? "",
                 ].joined(separator: " "))
         }
-        let judged = results.filter { $0.met != nil }
-        let missed = judged.filter { $0.met == false }
+        let judged = results.flatMap { result in result.targets.compactMap { target in target.met.map { (result.name, target.label, $0) } } }
+        let missed = judged.filter { !$0.2 }
         lines.append("")
-        lines.append("targets met: \(judged.count - missed.count) of \(judged.count)" + (missed.isEmpty ? "" : "; missed: " + missed.map(\.name).joined(separator: ", ")))
+        lines.append("targets met: \(judged.count - missed.count) of \(judged.count)")
+        for miss in missed { lines.append("  missed: \(miss.0): \(miss.1)") }
         return lines.joined(separator: "\n")
     }
 }

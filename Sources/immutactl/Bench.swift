@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// `immutactl bench produce|consume`.
+/// `immutactl bench produce|consume|group`.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure produce and consume throughput against the daemon.",
+        abstract: "Measure produce, consume and consumer-group throughput against the daemon.",
         discussion: """
             Prints records/s and MB/s (MB = 1,000,000 bytes of payload). These are the figures \
             docs/BENCHMARKS.md quotes; build with -c release before measuring.
             """,
-        subcommands: [BenchProduce.self, BenchConsume.self])
+        subcommands: [BenchProduce.self, BenchConsume.self, BenchGroup.self])
 }

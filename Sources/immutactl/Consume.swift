@@ -2,20 +2,18 @@ import ArgumentParser
 import Immuta
 import NIOCore
 
-/// `immutactl consume TOPIC`: print records to standard output.
+/// `immutactl consume TOPIC`: print records to standard output, alone or as a consumer-group member.
 struct Consume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a topic's records to standard output.",
         discussion: """
             Without --follow, consume stops at the end of the topic as it was when it started. With \
             --follow it keeps waiting for new records, like tail -f, until interrupted or --count is reached.
-            """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case lines
-        case raw
-        case json
-    }
+            With --group, consume joins a consumer group: the daemon shares the records among the \
+            group's members, and each record is acknowledged once it has been written to standard \
+            output. Without --follow the member stops once the group has nothing left for it.
+            """)
 
     /// The most one fetch asks for; the daemon also cuts a fetch at a segment boundary.
     static let fetchRecords = 100_000
@@ -31,10 +29,11 @@ struct Consume: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Where to start: earliest, latest (only new records), an offset, or an RFC 3339 time "
-                + "such as 2026-11-25T12:00:00Z (default: earliest).",
+                + "such as 2026-11-25T12:00:00Z (default: earliest; with --group: latest, and only when "
+                + "this member creates the group).",
             valueName: "position"),
         transform: StartOption.parse)
-    var from: StartPosition = .earliest
+    var from: StartPosition?
 
     @Option(help: ArgumentHelp("Stop after this many records.", valueName: "n"))
     var count: Int?
@@ -43,13 +42,32 @@ struct Consume: AsyncParsableCommand {
     var follow = false
 
     @Option(help: "lines: each payload and a newline; raw: payloads only; json: one object per line.")
-    var format: Format = .lines
+    var format: RecordFormat = .lines
+
+    @Option(help: ArgumentHelp("Consume as a member of this consumer group (managed delivery).", valueName: "group"))
+    var group: String?
+
+    @OptionGroup(title: "Group settings (used only when this member creates the group)")
+    var settings: GroupSettingsOptions
 
     func validate() throws {
+        try SafeNameCheck.validate(topic)
         if let count, count < 1 { throw ValidationError("--count \(count) must be at least 1") }
+        if let group {
+            try SafeNameCheck.validate(group, kind: "group")
+        } else if let option = settings.given.first {
+            throw ValidationError("\(option) applies to a consumer group; add --group NAME")
+        }
     }
 
     func run() async throws {
+        if let group {
+            let consumption = GroupConsumption(
+                topic: topic, group: group, start: from ?? .latest, options: settings.groupOptions, count: count,
+                follow: follow, format: format)
+            try await ImmutaClient.with(connection) { try await consumption.run($0) }
+            return
+        }
         let output = OutputWriter()
         do {
             try await ImmutaClient.with(connection) { client in try await consume(client, output) }
@@ -74,7 +92,7 @@ struct Consume: AsyncParsableCommand {
         }
         // The end of the log when we started; without --follow we stop there.
         var end: UInt64?
-        var pending = fetch(from, remaining)
+        var pending = fetch(from ?? .earliest, remaining)
         while true {
             let result = try await pending.value
             if end == nil { end = result.logEndOffset }
@@ -85,36 +103,11 @@ struct Consume: AsyncParsableCommand {
             let done = remaining == 0 || (!follow && result.nextOffset >= end ?? 0)
             // Ask for the next records while these are written out.
             if !done { pending = fetch(.offset(result.nextOffset), remaining) }
-            for record in records { try write(record, to: output) }
+            for record in records { try output.write(record, format: format) }
             if done { return }
             if result.nextOffset >= result.logEndOffset {
                 // Caught up: the next fetch waits, so let the reader see everything so far.
                 try output.flush()
-            }
-        }
-    }
-
-    private func write(_ record: ImmutaRecord, to output: OutputWriter) throws {
-        try record.payload.withUnsafeReadableBytes { payload in
-            switch format {
-            case .lines:
-                try output.write(payload)
-                try output.write(byte: UInt8(ascii: "\n"))
-            case .raw:
-                try output.write(payload)
-            case .json:
-                try output.write(#"{"offset":"#)
-                try output.write(decimal: record.offset)
-                try output.write(#","timestamp":""#)
-                try output.write(timestamp: record.timestamp)
-                if UTF8Validation.isValid(payload) {
-                    try output.write(#"","payload":"#)
-                    try output.write(jsonString: payload)
-                } else {
-                    try output.write(#"","payload_base64":"#)
-                    try output.write(base64JSONString: payload)
-                }
-                try output.write("}\n")
             }
         }
     }

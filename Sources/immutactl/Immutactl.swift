@@ -5,13 +5,14 @@ import ArgumentParser
 struct Immutactl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "immutactl",
-        abstract: "Administer and use an Immuta daemon: topics, produce, consume, benchmarks.",
+        abstract: "Administer and use an Immuta daemon: topics, produce, consume, consumer groups, benchmarks.",
         discussion: """
             Commands that talk to the daemon take --socket (default: $IMMUTA_SOCKET, else ./immuta.sock \
-            when it exists, else /run/immuta/immuta.sock). verify, import and export work on a data \
+            when it exists, else /run/immuta/immuta.sock). verify, repair, import and export work on a data \
             directory that no daemon has open and take --data-dir instead.
             """,
         subcommands: [
-            TopicCommand.self, Produce.self, Consume.self, Bench.self, Verify.self, Import.self, Export.self,
+            TopicCommand.self, Produce.self, Consume.self, GroupCommand.self, Bench.self, Verify.self, Repair.self,
+            Import.self, Export.self,
         ])
 }

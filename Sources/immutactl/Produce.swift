@@ -44,6 +44,7 @@ struct Produce: AsyncParsableCommand {
     var file: String?
 
     func validate() throws {
+        try SafeNameCheck.validate(topic)
         guard (1...1_000_000).contains(batch) else {
             throw ValidationError("--batch \(batch) must be from 1 to 1000000")
         }

@@ -84,12 +84,12 @@ struct TopicCreate: AsyncParsableCommand {
     }
 }
 
-/// Topic names are checked before anything is sent, with the storage engine's own rule.
+/// Topic and group names are checked before anything is sent, with the storage engine's own rule.
 enum SafeNameCheck {
-    static func validate(_ name: String) throws {
-        do { try SafeName.validate(name) } catch let error as StorageError {
+    static func validate(_ name: String, kind: String = "topic") throws {
+        do { try SafeName.validate(name, kind: kind) } catch let error as StorageError {
             if case .invalidName(_, let reason) = error {
-                throw ValidationError("invalid topic name \(String(reflecting: name)): \(reason)")
+                throw ValidationError("invalid \(kind) name \(String(reflecting: name)): \(reason)")
             }
             throw ValidationError("\(error)")
         }

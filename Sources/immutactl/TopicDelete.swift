@@ -12,6 +12,10 @@ struct TopicDelete: AsyncParsableCommand {
     @Argument(help: "The topic.")
     var name: String
 
+    func validate() throws {
+        try SafeNameCheck.validate(name)
+    }
+
     func run() async throws {
         try await ImmutaClient.with(connection) { try await $0.deleteTopic(name) }
         print("deleted topic \(name)")

@@ -15,6 +15,10 @@ struct TopicDescribe: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    func validate() throws {
+        try SafeNameCheck.validate(name)
+    }
+
     func run() async throws {
         let topic = try await ImmutaClient.with(connection) { try await $0.describeTopic(name) }
         if json {

@@ -39,19 +39,7 @@ struct Verify: AsyncParsableCommand {
                     ("ok", .bool(problems == 0)), ("problems", .int(Int64(problems))), ("topics", .array(topics)),
                 ]).rendered)
         } else {
-            for (name, report) in reports {
-                let summary =
-                    "\(plural(report.segments, "segment")), \(plural(report.records, "record")), "
-                    + plural(report.bytes, "byte")
-                if report.isClean {
-                    print("\(name): ok (\(summary))")
-                } else {
-                    print("\(name): \(plural(report.problems.count, "problem")) (\(summary))")
-                    for problem in report.problems {
-                        print("  \(problem.file) at byte \(problem.position): \(problem.message)")
-                    }
-                }
-            }
+            for (name, report) in reports { print(report.text(name: name)) }
             if names.isEmpty { printError("no topics in \(directory.topicsDirectory)") }
         }
         if problems > 0 {

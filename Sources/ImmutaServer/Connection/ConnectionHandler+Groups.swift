@@ -43,7 +43,7 @@ extension ConnectionHandler {
         case .leave(let member):
             let group = try joinedGroup(member)
             members[member] = nil
-            group.leave(MemberKey(connection: connectionID, joinID: member))
+            group.leave(MemberKey(connection: connectionID, joinID: member), clean: true)
             send(.ok, requestID: requestID)
         case .commit(let topic, let name, let offset):
             try groups.group(topic, name).commit(offset)

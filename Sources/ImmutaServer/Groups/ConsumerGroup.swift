@@ -99,14 +99,18 @@ final class ConsumerGroup: Sendable {
     }
 
     /// Removes a member; whatever it held goes back for redelivery to the others.
-    func leave(_ key: MemberKey) {
+    ///
+    /// - Parameter clean: the member asked to leave (GROUP_LEAVE). What it hands back then was
+    ///   never attempted, so that delivery is not counted towards `max_deliveries`; records held by
+    ///   a member whose connection dropped keep their count (it may have crashed on them).
+    func leave(_ key: MemberKey, clean: Bool = false) {
         let left = state.withLock { state -> Member? in
             guard let member = state.members.removeValue(forKey: key) else { return nil }
             state.order.removeAll { $0 == key }
             let held = state.inFlight.filter { $0.value.member == key }
             for (offset, delivery) in held {
                 state.inFlight[offset] = nil
-                Self.queueRedelivery(offset, count: delivery.count, in: &state)
+                Self.queueRedelivery(offset, count: clean ? delivery.count - 1 : delivery.count, in: &state)
             }
             return member
         }

@@ -83,8 +83,8 @@ enum LogRecovery {
                 let notesBefore = report.notes.count
                 segments.append(try recoverTail(segment, log: log, policy: policy, report: &report))
                 if report.notes.count > notesBefore {
-                    report.notes.append(
-                        "repair: cut closed segment \(segment.dataPath); removing the \(bases.count - index - 1) later segments")
+                    let later = bases.count - index - 1
+                    report.notes.append("repair: cut closed segment \(segment.dataPath); removing the \(later) later segments")
                     for later in bases[(index + 1)...] {
                         let dropped = try Segment(directory: directory, baseOffset: later, create: false)
                         try dropped.unlinkFiles()

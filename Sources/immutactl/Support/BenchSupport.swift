@@ -8,7 +8,7 @@ import NIOCore
     import Darwin
 #endif
 
-/// The options `bench produce` and `bench consume` share.
+/// The options `bench produce`, `bench consume` and `bench group` share.
 struct BenchOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Payload bytes per record (a size: 100, 4K, 1MiB).", valueName: "bytes"))
     var size: String
@@ -116,8 +116,13 @@ struct BenchOptions: ParsableArguments {
 
     /// Prints the figures.
     ///
-    /// - Parameter bytes: payload bytes moved (default: records × --size).
-    func report(_ name: String, records: Int, bytes: UInt64? = nil, seconds: Double, batch: Int?) {
+    /// - Parameters:
+    ///   - bytes: payload bytes moved (default: records × --size).
+    ///   - extra: more JSON fields, and their text for the line (`max in flight 10000`).
+    func report(
+        _ name: String, records: Int, bytes: UInt64? = nil, seconds: Double, batch: Int?,
+        extra: [(key: String, value: JSON, text: String)] = []
+    ) {
         let bytes = bytes ?? UInt64(records) * UInt64(payloadBytes)
         let perSecond = seconds > 0 ? Double(records) / seconds : 0
         let megabytes = seconds > 0 ? Double(bytes) / 1e6 / seconds : 0
@@ -128,9 +133,12 @@ struct BenchOptions: ParsableArguments {
                 ("benchmark", .string(name)), ("size", .int(Int64(payloadBytes))), ("ack", .string(ack.rawValue)),
             ]
             if let batch { fields += [("batch", .int(Int64(batch))), ("in_flight", .int(Int64(inFlight)))] }
+            fields += extra.map { ($0.key, $0.value) }
             print(JSON.object(fields).rendered)
         } else {
-            let how = batch.map { ", batches of \($0), \(inFlight) in flight, ack \(ack.rawValue)" } ?? ""
+            let how =
+                (batch.map { ", batches of \($0), \(inFlight) in flight, ack \(ack.rawValue)" } ?? "")
+                + extra.map { ", \($0.text)" }.joined()
             print(
                 "\(name): \(records) records of \(payloadBytes) bytes in \(format(seconds, 3)) s: "
                     + "\(format(perSecond, 0)) records/s, \(format(megabytes, 1)) MB/s\(how)")

@@ -15,8 +15,9 @@ final class OfflineDataDirectory {
     ///
     /// - Parameters:
     ///   - exclusive: false for commands that only read (verify), so that several can run at once.
-    ///   - alternative: what to do instead while the daemon runs, for the refusal message.
-    init(_ path: String, exclusive: Bool, alternative: String) throws {
+    ///   - alternative: what to do instead while the daemon runs, for the refusal message (nil:
+    ///     nothing, the daemon must be stopped).
+    init(_ path: String, exclusive: Bool, alternative: String?) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw CLIError("data directory \(path) does not exist (\(String(cString: strerror(errno))))")
@@ -42,7 +43,8 @@ final class OfflineDataDirectory {
             let pid = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).filter { $0.isNumber } : ""
             throw CLIError(
                 "data directory \(path) is in use by immutad\(pid.isEmpty ? "" : " (pid \(pid))")"
-                    + " or an offline immutactl command; stop it, or \(alternative)")
+                    + " or an offline immutactl command; "
+                    + (alternative.map { "stop it, or \($0)" } ?? "stop it first"))
         }
         self.fd = fd
     }

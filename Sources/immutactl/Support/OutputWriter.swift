@@ -14,6 +14,8 @@ final class OutputWriter {
     private let capacity: Int
     private let storage: UnsafeMutableRawBufferPointer
     private var used = 0
+    /// Bytes handed to write(2) so far.
+    private(set) var written: UInt64 = 0
     private var scratch: [UInt8] = []
     private var lastTimestamp: Int64 = 0
 
@@ -29,6 +31,10 @@ final class OutputWriter {
     deinit {
         storage.deallocate()
     }
+
+    /// Bytes appended so far, written out or still buffered. A byte at a position below
+    /// ``written`` has reached the file descriptor.
+    var position: UInt64 { written + UInt64(used) }
 
     /// Appends bytes, writing through when the buffer is full.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -150,6 +156,7 @@ final class OutputWriter {
             let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
             if n >= 0 {
                 done += n
+                written += UInt64(n)
             } else if errno == EINTR {
                 continue
             } else if errno == EAGAIN {

@@ -5,8 +5,8 @@
 #endif
 
 /// Prints a line to standard error (status messages, so that standard output carries only data).
-func printError(_ message: String) {
-    var line = message + "\n"
+func printError(_ message: String, terminator: String = "\n") {
+    var line = message + terminator
     line.withUTF8 { bytes in
         var done = 0
         while done < bytes.count {

@@ -1,6 +1,16 @@
 import ImmutaStorage
 
 extension VerifyReport {
+    /// One topic's lines in `verify` (and `repair`): `orders: ok (…)`, or the problems, one a line.
+    func text(name: String) -> String {
+        let summary =
+            "\(plural(segments, "segment")), \(plural(records, "record")), " + plural(bytes, "byte")
+        if isClean { return "\(name): ok (\(summary))" }
+        return
+            (["\(name): \(plural(problems.count, "problem")) (\(summary))"]
+            + problems.map { "  \($0.file) at byte \($0.position): \($0.message)" }).joined(separator: "\n")
+    }
+
     /// One topic's entry in `verify --json`.
     func json(name: String) -> JSON {
         .object([

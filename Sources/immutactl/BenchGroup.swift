@@ -1,0 +1,68 @@
+import ArgumentParser
+import Immuta
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `immutactl bench group`: records/s and MB/s of one consumer-group member with managed delivery.
+struct BenchGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group",
+        abstract: "Measure consumer-group (managed delivery) throughput.",
+        discussion: """
+            Fills the topic with --count records of --size bytes first, unless it already holds that many, \
+            then measures one member of a new group, started at the earliest record, receiving and \
+            acknowledging --count records (acks travel in batches), until its last ack reached the daemon.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: ArgumentHelp("The group's max in-flight records, 1 to 1000000.", valueName: "n"))
+    var maxInFlight = 10_000
+
+    func validate() throws {
+        guard (1...1_000_000).contains(maxInFlight) else {
+            throw ValidationError("--max-in-flight \(maxInFlight) must be from 1 to 1000000")
+        }
+    }
+
+    func run() async throws {
+        try await withBenchTopic(options, connection) { client, batch in
+            let topic = options.topicName
+            let present = try await client.describeTopic(topic).records
+            if present < UInt64(options.count) {
+                let missing = options.count - Int(present)
+                _ = try await options.produce(client, count: missing, batch: batch)
+            }
+            // A group of its own, so that a kept topic is measured from the start every time.
+            let group = "bench-\(getpid())"
+            let start = ContinuousClock.now
+            let consumer = try await client.joinGroup(
+                topic, group: group, from: .earliest, options: GroupOptions(maxInFlight: maxInFlight),
+                stopWhenIdle: true)
+            var records = 0
+            var bytes = 0
+            for try await message in consumer {
+                bytes &+= message.record.payload.readableBytes
+                message.ack()
+                records += 1
+                if records == options.count { break }
+            }
+            try await consumer.flushAcks()
+            let seconds = (ContinuousClock.now - start).seconds
+            try await consumer.leave()
+            try await client.deleteGroup(topic, group: group)
+            guard records == options.count else {
+                throw CLIError("the group member stopped after \(records) of \(options.count) records")
+            }
+            options.report(
+                "group", records: records, bytes: UInt64(bytes), seconds: seconds, batch: nil,
+                extra: [("max_in_flight", .int(Int64(maxInFlight)), "max in flight \(maxInFlight)")])
+        }
+    }
+}
