@@ -15,18 +15,20 @@ enum AppendBench {
         case payloads
     }
 
-    static func name(recordBytes: Int, batchRecords: Int, api: API) -> String {
+    static func name(recordBytes: Int, batchRecords: Int, api: API, segmentBytes: UInt64 = Plan.engineSegmentBytes) -> String {
         "append \(api == .framed ? "" : "payloads ")\(Format.size(recordBytes)) x\(batchRecords)"
+            + (segmentBytes == Plan.engineSegmentBytes ? "" : ", \(Format.size(Int(segmentBytes))) segments")
     }
 
+    /// - Parameter segmentBytes: the log's segment size; the default keeps a run inside one segment.
     static func run(
-        recordBytes: Int, batchRecords: Int, api: API, plan: Plan, workspace: Workspace,
-        progress: (String) -> Void
+        recordBytes: Int, batchRecords: Int, api: API, segmentBytes: UInt64 = Plan.engineSegmentBytes, plan: Plan,
+        workspace: Workspace, progress: (String) -> Void
     ) throws -> CaseResult {
         let batches = plan.batches(recordBytes: recordBytes, batchRecords: batchRecords)
         let framed = Payloads.framed(recordBytes: recordBytes, count: batchRecords)
         let payloads = api == .payloads ? Array(repeating: Payloads.bytes(recordBytes), count: batchRecords) : []
-        let name = name(recordBytes: recordBytes, batchRecords: batchRecords, api: api)
+        let name = name(recordBytes: recordBytes, batchRecords: batchRecords, api: api, segmentBytes: segmentBytes)
         var samples: [Sample] = []
         var rawSamples: [Sample] = []
         for run in 1...plan.runs {
@@ -34,7 +36,8 @@ enum AppendBench {
             let timing: Timing
             do {
                 let (log, _) = try RecordLog.open(
-                    directory: directory, name: "bench log", configuration: RecordLogConfiguration(durability: .none))
+                    directory: directory, name: "bench log",
+                    configuration: RecordLogConfiguration(segmentBytes: segmentBytes, durability: .none))
                 switch api {
                 case .framed:
                     timing = try framed.withUnsafeBytes { raw in
@@ -59,12 +62,16 @@ enum AppendBench {
             samples.append(sample)
             rawSamples.append(raw)
         }
-        var result = CaseResult(group: api == .framed ? "append" : "append-payloads", name: name, samples: samples)
+        var result = CaseResult(
+            group: api == .payloads ? "append-payloads" : segmentBytes == Plan.engineSegmentBytes ? "append" : "append-rolling",
+            name: name, samples: samples)
         result.recordBytes = recordBytes
         result.batchRecords = batchRecords
         result.rawWritesMibPerSecond = Statistics.median(rawSamples.map(\.mibPerSecond))
         result.rawWritesCpuMibPerSecond = Statistics.median(rawSamples.compactMap(\.cpuMibPerSecond))
-        if api == .framed {
+        if segmentBytes != Plan.engineSegmentBytes {
+            result.note = "rolls every \(Format.size(Int(segmentBytes))); each roll fdatasyncs the sealed segment"
+        } else if api == .framed {
             if batchRecords == 1, let go = Target.goAppend(recordBytes: recordBytes) { result.targets.append(go) }
             if recordBytes >= 4096 { result.targets.append(Target.pageCache) }
         } else {

@@ -1,3 +1,5 @@
+import ImmutaStorage
+
 /// How much each case writes and how long it runs. Every case is capped in bytes so a run never
 /// holds more than a few hundred MiB on disk.
 struct Plan: Sendable {
@@ -23,6 +25,14 @@ struct Plan: Sendable {
             runs: runs, payloadCap: 32 << 20, recordCap: 100_000, groupCommitSeconds: 0.5,
             crcHardwareBytes: 256 << 20, crcPortableBytes: 64 << 20)
     }
+
+    /// Segment size of the append and read logs: larger than anything a run writes, so no run
+    /// crosses a segment roll. A roll fdatasyncs the sealed segment whatever the durability, which
+    /// would put the disk into a figure meant to measure the engine; the case with the default
+    /// segment size (``rollSegmentBytes``) shows that cost on its own.
+    static let engineSegmentBytes: UInt64 = 1 << 30
+    /// The default segment size, for the case that does roll.
+    static let rollSegmentBytes: UInt64 = RecordLogConfiguration().segmentBytes
 
     /// Batches an append run writes: as many as the caps allow, at least one.
     func batches(recordBytes: Int, batchRecords: Int) -> Int {

@@ -18,7 +18,8 @@ enum ReadBench {
         let directory = try workspace.directory("read")
         defer { workspace.remove(directory) }
         let (log, _) = try RecordLog.open(
-            directory: directory, name: "bench log", configuration: RecordLogConfiguration(durability: .none))
+            directory: directory, name: "bench log",
+            configuration: RecordLogConfiguration(segmentBytes: Plan.engineSegmentBytes, durability: .none))
         let framed = Payloads.framed(recordBytes: recordBytes, count: batchRecords)
         try framed.withUnsafeBytes { raw in for _ in 0..<batches { try log.append(framed: raw) } }
 

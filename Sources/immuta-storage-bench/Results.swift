@@ -53,7 +53,7 @@ struct Target: Codable, Sendable {
 
 /// The outcome of one case: medians over its runs, and how it compares with its targets.
 struct CaseResult: Encodable, Sendable {
-    /// `append`, `append-payloads`, `read`, `fsync` or `crc`.
+    /// `append`, `append-payloads`, `append-rolling`, `read`, `fsync` or `crc`.
     var group: String
     var name: String
     var recordBytes: Int?
@@ -109,7 +109,7 @@ struct CaseResult: Encodable, Sendable {
 
     /// Fills in the percentage of the page-cache baseline and the verdict of every target.
     mutating func judge(baseline: PageCacheBaseline?) {
-        if let baseline, baseline.reference > 0, group == "append" || group == "append-payloads" {
+        if let baseline, baseline.reference > 0, group.hasPrefix("append") {
             percentOfPageCache = 100 * medianMibPerSecond / baseline.reference
             if let cpu = medianCpuMibPerSecond, baseline.pwriteCpuMibPerSecond > 0 {
                 cpuPercentOfPageCache = 100 * cpu / baseline.pwriteCpuMibPerSecond

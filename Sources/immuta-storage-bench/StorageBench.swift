@@ -113,6 +113,21 @@ struct StorageBench: AsyncParsableCommand {
                 }
             }
         }
+        if groups.contains(.append) {
+            // What a segment roll costs: the same batches in the default 64 MiB segments.
+            let size = 1024
+            let batch = 1000
+            let segmentBytes = Plan.rollSegmentBytes
+            cases.append(
+                PlannedCase(
+                    group: .append,
+                    name: AppendBench.name(recordBytes: size, batchRecords: batch, api: .framed, segmentBytes: segmentBytes)
+                ) {
+                    [try AppendBench.run(
+                        recordBytes: size, batchRecords: batch, api: .framed, segmentBytes: segmentBytes, plan: plan,
+                        workspace: workspace, progress: progress)]
+                })
+        }
         if groups.contains(.read) {
             for size in recordSizes {
                 cases.append(

@@ -123,6 +123,12 @@ package enum FileIO {
         return stat(path, &info) == 0
     }
 
+    /// Whether a path is a directory (not following a final symbolic link).
+    package static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// The names in a directory, without "." and "..".
     package static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw StorageError.io(operation: "opendir", path: path, errno: Errno(rawValue: errno)) }

@@ -57,7 +57,7 @@ extension RecordLog {
                 throw StorageError.malformedRecords(reason: "the batch declares \(expectedCount) records but holds \(count)")
             }
             if state.activeDataSize > 0 && state.activeDataSize + UInt64(bytes.count) > configuration.segmentBytes {
-                try roll(&state)
+                try roll(&state, durability: configuration.durability)
             }
             let now = max(timestamp ?? currentTimeNanoseconds(), state.lastTimestamp)
             let base = state.activeDataSize
@@ -103,7 +103,8 @@ extension RecordLog {
             return result
         }
         switch configuration.durability {
-        case .none: break
+        case .none:
+            if syncState.withLock({ !$0.sealedUnflushed.isEmpty }) { requestSync(upTo: result.nextOffset) }
         case .fsync: requestSync(upTo: result.nextOffset)
         case .interval(let ms): armIntervalSync(milliseconds: ms)
         }
@@ -164,15 +165,19 @@ extension RecordLog {
         }
     }
 
-    /// Closes the active segment, flushed whatever the durability, and starts a new one at the next
-    /// offset.
-    private func roll(_ state: inout Writer) throws {
-        // Flushed even with `none` (as `Durability.none` promises: "flushed when a segment is
-        // closed"): the sync loop, `sync()` and `close()` flush only the active segment, and recovery
-        // checks only the tail of a sealed one, all trusting that it reached the disk before the next
-        // segment was created. One fdatasync per segment costs nothing next to the segment's writes.
-        try FileIO.dataSync(state.active.data, path: state.active.dataPath)
-        try FileIO.dataSync(state.active.index, path: state.active.indexPath)
+    /// Closes the active segment and starts a new one at the next offset. The closed segment is
+    /// flushed before the new one exists, except under `none` durability, where the flush goes to
+    /// the sync queue so the writer does not wait for a whole segment to reach the disk; the sync
+    /// loop flushes such segments before it flushes the active one, so nothing is ever reported
+    /// durable ahead of them.
+    private func roll(_ state: inout Writer, durability: Durability) throws {
+        if durability == .none {
+            let sealed = state.active
+            syncState.withLock { $0.sealedUnflushed.append(sealed) }
+        } else {
+            try FileIO.dataSync(state.active.data, path: state.active.dataPath)
+            try FileIO.dataSync(state.active.index, path: state.active.indexPath)
+        }
         let segment = try Segment(directory: directory, baseOffset: state.nextOffset, create: true)
         try FileIO.syncDirectory(directory)
         shared.withLock { $0.segments.append(SegmentState(segment: segment, recordCount: 0, dataSize: 0)) }

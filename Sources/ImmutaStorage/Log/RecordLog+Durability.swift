@@ -33,6 +33,10 @@ extension RecordLog {
 
     /// Flushes everything written so far, synchronously.
     public func sync() throws {
+        for old in syncState.withLock({ $0.sealedUnflushed }) {
+            try FileIO.dataSync(old.data, path: old.dataPath)
+            try FileIO.dataSync(old.index, path: old.indexPath)
+        }
         let segment = shared.withLock { $0.segments[$0.segments.count - 1].segment }
         try FileIO.dataSync(segment.data, path: segment.dataPath)
         try FileIO.dataSync(segment.index, path: segment.indexPath)
@@ -69,10 +73,17 @@ extension RecordLog {
     /// round again while more was asked for meanwhile.
     private func runSyncLoop() {
         while true {
-            // Older segments were flushed when the writer closed them, so the active one suffices.
+            // Older segments were flushed when the writer closed them (or wait in sealedUnflushed,
+            // taken here first), so after them the active one suffices.
             let (target, segment) = shared.withLock { ($0.nextOffset, $0.segments[$0.segments.count - 1].segment) }
+            let sealed = syncState.withLock { $0.sealedUnflushed }
             var failure: StorageError?
             do {
+                for old in sealed {
+                    try FileIO.dataSync(old.data, path: old.dataPath)
+                    try FileIO.dataSync(old.index, path: old.indexPath)
+                }
+                syncState.withLock { state in state.sealedUnflushed.removeAll { old in sealed.contains { $0 === old } } }
                 try FileIO.dataSync(segment.data, path: segment.dataPath)
                 try FileIO.dataSync(segment.index, path: segment.indexPath)
             } catch {

@@ -46,6 +46,9 @@ public final class RecordLog: Sendable {
     }
 
     struct SyncState {
+        /// Segments closed by a roll under `none` durability and not flushed yet; the next flush
+        /// takes them first.
+        var sealedUnflushed: [Segment] = []
         var synced: UInt64
         var requested: UInt64
         var running = false
@@ -156,6 +159,10 @@ public final class RecordLog: Sendable {
         let active = try writer.withLock { (state) -> Segment? in
             guard !state.closed else { return nil }
             state.closed = true
+            for sealed in syncState.withLock({ $0.sealedUnflushed }) {
+                try FileIO.dataSync(sealed.data, path: sealed.dataPath)
+                try FileIO.dataSync(sealed.index, path: sealed.indexPath)
+            }
             try FileIO.dataSync(state.active.data, path: state.active.dataPath)
             try FileIO.dataSync(state.active.index, path: state.active.indexPath)
             return state.active

@@ -26,6 +26,10 @@ public final class TopicStore: Sendable {
         var reports: [String: RecoveryReport] = [:]
         for entry in try FileIO.list(topicsDirectory).sorted() {
             let directory = topicsDirectory + "/" + entry
+            guard FileIO.isDirectory(directory) else {
+                // Not a topic (an editor's backup, a stray file): leave it alone.
+                continue
+            }
             if entry.hasPrefix(".") {
                 // Leftovers of a create or delete that a crash interrupted.
                 try FileIO.removeTree(directory)
