@@ -99,6 +99,7 @@ let package = Package(
         .testTarget(
             name: "ImmutaIntegrationTests",
             dependencies: [
+                "ImmutaTestSupport",
                 "Immuta",
                 "ImmutaProtocol",
                 "ImmutaDaemonTesting",
@@ -112,6 +113,7 @@ let package = Package(
         .testTarget(
             name: "ImmutaProtocolTests",
             dependencies: [
+                "ImmutaTestSupport",
                 "ImmutaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

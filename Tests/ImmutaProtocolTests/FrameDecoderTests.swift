@@ -1,4 +1,5 @@
 import ImmutaProtocol
+import ImmutaTestSupport
 import NIOCore
 import NIOEmbedded
 import NIOTestUtils

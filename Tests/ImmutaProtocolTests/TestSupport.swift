@@ -1,23 +1,9 @@
 import ImmutaProtocol
+import ImmutaTestSupport
 import NIOCore
 
 /// The maximum frame length the daemon announces by default (16 MiB + 64 KiB).
 let defaultMaxFrameLength = (16 << 20) + (64 << 10)
-
-/// A small, seeded generator (SplitMix64) so random chunkings are repeatable.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A buffer holding `bytes`.
 func buffer(_ bytes: some Sequence<UInt8>) -> ByteBuffer {
