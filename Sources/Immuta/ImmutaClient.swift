@@ -45,6 +45,11 @@ public final class ImmutaClient: Sendable {
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: group)
+                // Let reads grow to 4 MiB (NIO's default stops at 64 KiB), so that a large records
+                // frame arrives in one or a few reads instead of being copied together from many.
+                .channelOption(
+                    .recvAllocator,
+                    value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 4 << 20))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(

@@ -28,6 +28,8 @@ struct BenchConsume: AsyncParsableCommand {
                 let missing = options.count - Int(present)
                 _ = try await options.produce(client, count: missing, batch: batch)
             }
+            // Read once: an @OptionGroup property costs a generic-metadata lookup on every access.
+            let count = options.count
             let start = ContinuousClock.now
             let subscription = try await client.subscribe(
                 topic, from: .earliest, creditRecords: Self.creditRecords, creditBytes: Self.creditBytes)
@@ -36,7 +38,7 @@ struct BenchConsume: AsyncParsableCommand {
             for try await record in subscription {
                 records += 1
                 bytes &+= record.payload.readableBytes
-                if records == options.count { break }
+                if records == count { break }
             }
             let seconds = (ContinuousClock.now - start).seconds
             await subscription.cancel()

@@ -41,6 +41,8 @@ struct BenchGroup: AsyncParsableCommand {
             }
             // A group of its own, so that a kept topic is measured from the start every time.
             let group = "bench-\(getpid())"
+            // Read once: an @OptionGroup property costs a generic-metadata lookup on every access.
+            let count = options.count
             let start = ContinuousClock.now
             let consumer = try await client.joinGroup(
                 topic, group: group, from: .earliest, options: GroupOptions(maxInFlight: maxInFlight),
@@ -51,7 +53,7 @@ struct BenchGroup: AsyncParsableCommand {
                 bytes &+= message.record.payload.readableBytes
                 message.ack()
                 records += 1
-                if records == options.count { break }
+                if records == count { break }
             }
             try await consumer.flushAcks()
             let seconds = (ContinuousClock.now - start).seconds
