@@ -23,8 +23,15 @@ public enum LoggingSetup {
         forceJournal || notifier.isUnderJournal ? .journal : .stderr
     }
 
-    /// Installs the log handler for the whole process, with `level` as every logger's level. Call it once,
-    /// first thing in `main`: swift-log allows a single bootstrap per process.
+    /// The level of every logger of the process; setting it takes effect at once (for reloads).
+    public static var level: Logger.Level {
+        get { ReloadableLevel.current }
+        set { ReloadableLevel.current = newValue }
+    }
+
+    /// Installs the log handler for the whole process, with `level` as every logger's level (see
+    /// ``level`` to change it later). Call it once, first thing in `main`: swift-log allows a single
+    /// bootstrap per process.
     ///
     /// - Parameters:
     ///   - level: the lowest level written.
@@ -38,18 +45,16 @@ public enum LoggingSetup {
         identifier: String = "immutad"
     ) -> Destination {
         let destination = destination(forceJournal: forceJournal)
+        ReloadableLevel.current = level
         LoggingSystem.bootstrap(
             { label, provider in
-                switch destination {
-                case .journal:
-                    var handler = JournalLogHandler(label: label, identifier: identifier, metadataProvider: provider)
-                    handler.logLevel = level
-                    return handler
-                case .stderr:
-                    var handler = StderrLogHandler(label: label, metadataProvider: provider)
-                    handler.logLevel = level
-                    return handler
-                }
+                var handler: any LogHandler =
+                    switch destination {
+                    case .journal: JournalLogHandler(label: label, identifier: identifier, metadataProvider: provider)
+                    case .stderr: StderrLogHandler(label: label, metadataProvider: provider)
+                    }
+                handler.logLevel = .trace  // the gate filters
+                return LevelGate(inner: handler)
             },
             metadataProvider: nil
         )

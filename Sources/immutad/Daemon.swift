@@ -17,7 +17,7 @@ struct Daemon {
 
     func run() async throws {
         let configuration = settings.server
-        let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory)
+        let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory, mode: .owner)
         defer { lock.release() }
         let listen: ListenSource
         if let inherited = try notifier.listenedSockets().first {

@@ -65,7 +65,7 @@ struct Immutad: AsyncParsableCommand {
             FileHandleOutput.standardError("immutad: bad configuration: \(error)\n")
             throw ExitCode(78)  // EX_CONFIG
         }
-        DaemonLogging.bootstrap(level: settings.logLevel, forceJournal: settings.forceJournal)
+        LoggingSetup.bootstrap(level: settings.logLevel, forceJournal: settings.forceJournal)
         let logger = Logger(label: "immutad")
         if let stall = ProcessEnvironment.integer("IMMUTA_TEST_WRITER_STALL_MS") {
             RecordLog._processWideWriterStall.store(stall * 1_000_000, ordering: .relaxed)
@@ -74,7 +74,10 @@ struct Immutad: AsyncParsableCommand {
         do {
             try await Daemon(settings: settings, configPath: config, commandLine: self, logger: logger).run()
         } catch let error as DataDirectoryLockError {
-            logger.critical("\(error.message)")
+            let holder = error.holderPID.map { "immutad pid \($0)" } ?? "another process"
+            logger.critical(
+                "data directory \(settings.server.dataDirectory) is in use by \(holder) (lock \(error.path)); stop it first or choose another --data-dir",
+                metadata: error.isHeld ? [:] : ["error": "\(error)"])
             throw ExitCode.failure
         }
     }

@@ -29,7 +29,7 @@ struct Reloader: Service {
                 configuration.maxSubscriptionsPerConnection = fresh.server.maxSubscriptionsPerConnection
                 configuration.retentionCheckMilliseconds = fresh.server.retentionCheckMilliseconds
                 broker.updateConfiguration(configuration)
-                LogLevelControl.shared.level = fresh.logLevel
+                LoggingSetup.level = fresh.logLevel
                 for note in broker.applyTopicOverrides(fresh.topics) { logger.notice("\(note)") }
                 if !notApplied.isEmpty {
                     logger.warning(
