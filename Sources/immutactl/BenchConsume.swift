@@ -23,11 +23,7 @@ struct BenchConsume: AsyncParsableCommand {
     func run() async throws {
         try await withBenchTopic(options, connection) { client, batch in
             let topic = options.topicName
-            let present = try await client.describeTopic(topic).records
-            if present < UInt64(options.count) {
-                let missing = options.count - Int(present)
-                _ = try await options.produce(client, count: missing, batch: batch)
-            }
+            try await options.fill(client, batch: batch)
             // Read once: an @OptionGroup property costs a generic-metadata lookup on every access.
             let count = options.count
             let start = ContinuousClock.now

@@ -34,11 +34,7 @@ struct BenchGroup: AsyncParsableCommand {
     func run() async throws {
         try await withBenchTopic(options, connection) { client, batch in
             let topic = options.topicName
-            let present = try await client.describeTopic(topic).records
-            if present < UInt64(options.count) {
-                let missing = options.count - Int(present)
-                _ = try await options.produce(client, count: missing, batch: batch)
-            }
+            try await options.fill(client, batch: batch)
             // A group of its own, so that a kept topic is measured from the start every time.
             let group = "bench-\(getpid())"
             // Read once: an @OptionGroup property costs a generic-metadata lookup on every access.

@@ -1,3 +1,4 @@
+import ImmutaStorage
 import ArgumentParser
 import Immuta
 

@@ -1,4 +1,3 @@
-import Foundation
 import ImmutaStorage
 import Yams
 
@@ -39,10 +38,10 @@ struct Reader {
         return false
     }
 
-    /// A size in bytes: a number, optionally with K, M, G (or KiB, MiB, GiB) for powers of 1024.
+    /// A size in bytes, in the syntax of `Quantities.bytes` (e.g. 65536, 64KiB, 16MiB).
     func size(_ node: Node, _ setting: String, range: ClosedRange<UInt64>) throws(ConfigError) -> UInt64 {
         let text = (try? string(node, setting)) ?? ""
-        guard let value = Self.parseSize(text), range.contains(value) else {
+        guard let value = Quantities.bytes(text), range.contains(value) else {
             throw error(
                 node, setting,
                 "must be a size from \(range.lowerBound) to \(range.upperBound) bytes, like 65536, 64KiB, 16MiB or 1GiB; got \(text)")
@@ -50,36 +49,15 @@ struct Reader {
         return value
     }
 
-    static func parseSize(_ text: String) -> UInt64? {
-        let units: [(String, UInt64)] = [
-            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1),
-        ]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let number = UInt64(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)) else { return nil }
-            let (product, overflow) = number.multipliedReportingOverflow(by: factor)
-            return overflow ? nil : product
-        }
-        return UInt64(text)
-    }
-
-    /// A duration: a number with ms, s, m, h or d. Returns milliseconds, or nil for "none".
+    /// A duration in the syntax of `Quantities.milliseconds` (e.g. 30s, 7d). Returns milliseconds,
+    /// or nil for "none".
     func duration(_ node: Node, _ setting: String) throws(ConfigError) -> Int64? {
         if isUnlimited(node) { return nil }
         let text = (try? string(node, setting)) ?? ""
-        guard let value = Self.parseDuration(text), value > 0 else {
+        guard let value = Quantities.milliseconds(text), value > 0 else {
             throw error(node, setting, "must be a positive duration like 500ms, 30s, 15m, 12h or 7d; got \(text)")
         }
         return value
-    }
-
-    static func parseDuration(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let number = Int64(text.dropLast(suffix.count)) else { continue }
-            let (product, overflow) = number.multipliedReportingOverflow(by: factor)
-            return overflow ? nil : product
-        }
-        return nil
     }
 
     func topicOverride(_ node: Node, _ setting: String) throws(ConfigError) -> TopicOverride {

@@ -1,3 +1,4 @@
+import ImmutaStorage
 import ArgumentParser
 import Immuta
 import NIOCore
@@ -84,6 +85,14 @@ struct BenchOptions: ParsableArguments {
                 "note: \(batch) records of \(payloadBytes) bytes exceed one frame; sending batches of \(fitting)")
         }
         return fitting
+    }
+
+    /// Tops the bench topic up to ``count`` records (untimed), for the read benchmarks.
+    func fill(_ client: ImmutaClient, batch: Int) async throws {
+        let present = try await client.describeTopic(topicName).records
+        if present < UInt64(count) {
+            _ = try await produce(client, count: count - Int(present), batch: batch)
+        }
     }
 
     /// Produces `count` records as fast as the daemon takes them: prebuilt batches, several in
