@@ -133,12 +133,7 @@ public final class ImmutaClient: Sendable {
 
     private func encode(_ request: Request, id: UInt32) -> ByteBuffer {
         var buffer = channel.allocator.buffer(capacity: 256)
-        buffer.moveWriterIndex(forwardBy: Frame.headerSize)
-        request.encodeBody(into: &buffer)
-        let bodyLength = buffer.writerIndex - Frame.headerSize
-        var header = channel.allocator.buffer(capacity: Frame.headerSize)
-        Frame.writeHeader(into: &header, opcode: request.opcode, requestID: id, bodyLength: bodyLength)
-        buffer.setBuffer(header, at: 0)
+        request.encodeFrame(requestID: id, into: &buffer)
         return buffer
     }
 

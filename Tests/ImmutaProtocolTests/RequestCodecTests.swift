@@ -66,6 +66,17 @@ struct RequestCodecTests {
         }
     }
 
+    @Test("encoding in one pass gives the same bytes as building the frame first", arguments: sampleRequests)
+    func onePassEncoding(_ request: Request) {
+        for requestID: UInt32 in [0, 7, .max] {
+            var expected = ByteBuffer()
+            request.frame(requestID: requestID).encode(into: &expected)
+            var actual = ByteBuffer(bytes: [0xEE, 0xEE])  // appends after what the buffer already holds
+            request.encodeFrame(requestID: requestID, into: &actual)
+            #expect(actual.readableBytesView.dropFirst(2).elementsEqual(expected.readableBytesView))
+        }
+    }
+
     @Test("the sample covers every request opcode")
     func coversEveryOpcode() {
         let covered = Set(sampleRequests.map(\.opcode.rawValue))

@@ -73,6 +73,15 @@ struct ResponseCodecTests {
         }
     }
 
+    @Test("encoding in one pass gives the same bytes as building the frame first", arguments: sampleResponses)
+    func onePassEncoding(_ response: Response) {
+        var expected = ByteBuffer()
+        response.frame(requestID: 42).encode(into: &expected)
+        var actual = ByteBuffer()
+        response.encodeFrame(requestID: 42, into: &actual)
+        #expect(actual == expected)
+    }
+
     @Test("the sample covers every response opcode")
     func coversEveryOpcode() {
         #expect(Set(sampleResponses.map(\.opcode.rawValue)) == Set(responseOpcodes.map(\.rawValue)))

@@ -89,13 +89,6 @@ public enum Request: Sendable, Equatable {
         }
     }
 
-    /// The whole frame for this request.
-    public func frame(requestID: UInt32, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> Frame {
-        var body = allocator.buffer(capacity: 64)
-        encodeBody(into: &body)
-        return Frame(opcode: opcode, requestID: requestID, body: body)
-    }
-
     /// Decodes a request frame.
     ///
     /// - Throws: ``ProtocolError`` with ``ErrorCode/unknownOpcode`` for an opcode that is not a

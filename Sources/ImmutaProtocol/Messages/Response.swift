@@ -99,13 +99,6 @@ public enum Response: Sendable, Equatable {
         }
     }
 
-    /// The whole frame for this response.
-    public func frame(requestID: UInt32, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> Frame {
-        var body = allocator.buffer(capacity: 64)
-        encodeBody(into: &body)
-        return Frame(opcode: opcode, requestID: requestID, body: body)
-    }
-
     /// Decodes a response frame.
     public init(frame: Frame) throws {
         var body = frame.body

@@ -141,9 +141,8 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .closed
         broker.stats.protocolErrors.wrappingAdd(1, ordering: .relaxed)
         logger.info("closing connection after a protocol error", metadata: ["error": "\(failure)"])
-        let frame = Response.error(failure).frame(requestID: 0, allocator: context.channel.allocator)
-        var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + frame.body.readableBytes)
-        frame.encode(into: &buffer)
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        Response.error(failure).encodeFrame(requestID: 0, into: &buffer)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in channel.close(promise: nil) }
     }
@@ -151,9 +150,8 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes a response (flushed at the end of the read burst, or right away from callbacks).
     func send(_ response: Response, requestID: UInt32, flush: Bool = false) {
         guard let context, state != .closed else { return }
-        let frame = response.frame(requestID: requestID, allocator: context.channel.allocator)
-        var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + frame.body.readableBytes)
-        frame.encode(into: &buffer)
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        response.encodeFrame(requestID: requestID, into: &buffer)
         context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
         if flush { context.flush() }
     }
