@@ -20,7 +20,7 @@ public struct GroupOptions: Sendable, Hashable {
     }
 
     var wire: WireGroupSettings {
-        let ms = ackTimeout.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+        let ms = ackTimeout?.wholeMilliseconds
         return WireGroupSettings(
             maxInFlight: UInt32(clamping: maxInFlight ?? 0), ackTimeoutMilliseconds: UInt32(clamping: ms ?? 0),
             maxDeliveries: UInt16(clamping: maxDeliveries ?? 0), deadLetterTopic: deadLetterTopic ?? "")

@@ -51,7 +51,7 @@ extension ImmutaClient {
         _ topic: String, from start: StartPosition, maxRecords: Int = 1000, maxBytes: Int = 1 << 20,
         wait: Duration? = nil
     ) async throws -> FetchResult {
-        let waitMs = wait.map { UInt32(clamping: $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0
+        let waitMs = wait.map { UInt32(clamping: $0.wholeMilliseconds) } ?? 0
         let response = try await send(
             .fetch(
                 topic: topic, start: start.wire, maxRecords: UInt32(clamping: maxRecords), maxBytes: UInt32(clamping: maxBytes),

@@ -80,7 +80,7 @@ public struct TopicOptions: Sendable, Hashable {
     }
 
     var wire: WireTopicConfig {
-        let ms = retentionAge.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+        let ms = retentionAge?.wholeMilliseconds
         return WireTopicConfig(
             segmentBytes: segmentBytes ?? 0, maxRecordBytes: maxRecordBytes ?? 0, retentionBytes: retentionBytes ?? 0,
             retentionMilliseconds: ms ?? 0, durability: durability ?? "")
@@ -149,4 +149,9 @@ public struct FetchResult: Sendable {
     public var nextOffset: UInt64
     /// The topic's next offset when the server answered (`logEndOffset - nextOffset` is the lag).
     public var logEndOffset: UInt64
+}
+
+extension Duration {
+    /// Whole milliseconds, as the protocol's millisecond fields carry them.
+    var wholeMilliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -41,7 +41,7 @@ public final class NotifySocket {
 
     /// The next datagram, or nil after `timeout`.
     public func receive(timeout: Duration = .seconds(30)) -> String? {
-        let ms = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = timeout.pollMilliseconds
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, ms) > 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 4096)

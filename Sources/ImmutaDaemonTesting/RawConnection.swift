@@ -54,7 +54,7 @@ public final class RawConnection {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { break }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ms = Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+            let ms = remaining.pollMilliseconds
             guard poll(&poller, 1, max(1, ms)) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 65_536)
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
