@@ -91,7 +91,7 @@ extension ConnectionHandler {
         let frameRoom = broker.configuration.maxFrameLength - 4096
         let limits = (records: Int(max(1, maxRecords)), bytes: min(Int(max(1, maxBytes)), frameRoom))
         if let slice = try topic.log.slice(from: offset, maxRecords: limits.records, maxBytes: limits.bytes) {
-            writeRecords(.records, requestID: requestID, slice: slice, logEnd: topic.log.bounds.nextOffset, flush: false)
+            writeRecords(.records, requestID: requestID, slice: slice, logEnd: topic.log.nextOffset, flush: false)
             return
         }
         guard waitMilliseconds > 0, let context else {
@@ -111,7 +111,7 @@ extension ConnectionHandler {
                     let slice = try topic.log.slice(from: offset, maxRecords: limits.records, maxBytes: limits.bytes)
                     this.writeRecords(
                         .records, requestID: requestID, slice: slice, firstOffset: offset,
-                        logEnd: topic.log.bounds.nextOffset, flush: true)
+                        logEnd: topic.log.nextOffset, flush: true)
                 } catch {
                     this.sendError(error, requestID: requestID, flush: true)
                 }

@@ -69,7 +69,7 @@ extension ConnectionHandler {
                 subscription.waitToken = token
                 return
             }
-            writeRecords(.delivery, requestID: id, slice: slice, logEnd: subscription.topic.log.bounds.nextOffset, flush: false)
+            writeRecords(.delivery, requestID: id, slice: slice, logEnd: subscription.topic.log.nextOffset, flush: false)
             wrote = true
             subscription.next = slice.nextOffset
             subscription.creditRecords -= UInt64(slice.count)

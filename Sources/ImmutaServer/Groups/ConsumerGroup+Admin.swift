@@ -16,7 +16,7 @@ extension ConsumerGroup {
                     .commitBackwards,
                     "commit \(offset) is below group \(name)'s committed offset \(state.committed); commits only move forward (use `immutactl group reset` to move back)")
             }
-            let next = topic.log.bounds.nextOffset
+            let next = topic.log.nextOffset
             guard offset <= next else {
                 throw ProtocolError(.offsetOutOfRange, "commit \(offset) is beyond the end of topic \(topic.name) (next offset \(next))")
             }
@@ -69,7 +69,7 @@ extension ConsumerGroup {
 
     /// Repositions the group: everything below `offset` counts as done; with `keepingAbove`,
     /// tracking of later offsets is kept.
-    private static func moveTo(_ offset: UInt64, keepingAbove: Bool, in state: inout State) {
+    static func moveTo(_ offset: UInt64, keepingAbove: Bool, in state: inout State) {
         state.committed = offset
         if keepingAbove {
             state.cursor = max(state.cursor, offset)
@@ -90,7 +90,7 @@ extension ConsumerGroup {
 
     /// The group's state for GROUP_INFO.
     func info() -> WireGroupInfo {
-        let next = topic.log.bounds.nextOffset
+        let next = topic.log.nextOffset
         return state.withLock { state in
             WireGroupInfo(
                 topic: topic.name, group: name, committedOffset: state.committed, nextOffset: next,

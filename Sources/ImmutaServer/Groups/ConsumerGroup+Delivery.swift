@@ -22,9 +22,9 @@ extension ConsumerGroup {
                     logger.warning(
                         "retention deleted records the group had not consumed",
                         metadata: ["from": "\(state.cursor)", "to": "\(bounds.earliestOffset)"])
-                    for offset in state.cursor..<bounds.earliestOffset { Self.markAcked(offset, in: &state) }
-                    state.cursor = bounds.earliestOffset
-                    if state.committed < bounds.earliestOffset { state.committed = bounds.earliestOffset }
+                    // Everything below the earliest offset is gone: nothing there can be delivered
+                    // or acked any more, so the group moves past it in one step.
+                    Self.moveTo(bounds.earliestOffset, keepingAbove: true, in: &state)
                 }
                 var progress = true
                 var lastServed: Int?
@@ -52,7 +52,7 @@ extension ConsumerGroup {
                     self.state.withLock { $0.waitToken = nil }
                     self.pump()
                 }
-                guard state.waitToken == nil, topic.log.bounds.nextOffset > bounds.nextOffset else { return }
+                guard state.waitToken == nil, topic.log.nextOffset > bounds.nextOffset else { return }
             }
         }
     }

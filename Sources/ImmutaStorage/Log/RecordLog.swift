@@ -128,6 +128,9 @@ public final class RecordLog: Sendable {
         shared.withLock { $0.configuration = configuration }
     }
 
+    /// The offset the next record will get (cheaper than ``bounds``, which also adds up sizes).
+    public var nextOffset: UInt64 { shared.withLock { $0.nextOffset } }
+
     /// Earliest and next offsets, bytes and segments.
     public var bounds: LogBounds {
         shared.withLock { state in
