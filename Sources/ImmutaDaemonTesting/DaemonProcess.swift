@@ -30,13 +30,20 @@ public final class DaemonProcess: Sendable {
     ///   - directory: holds `data/` and `immuta.sock`.
     ///   - arguments: extra command-line arguments.
     ///   - environment: extra environment variables.
+    ///   - config: the text of a configuration file to start with (written to `immuta.conf`).
     ///   - waitUntilReady: wait for the "accepting connections" log line.
     public static func start(
-        in directory: String, arguments: [String] = [], environment: [String: String] = [:],
+        in directory: String, arguments: [String] = [], environment: [String: String] = [:], config: String? = nil,
         waitUntilReady: Bool = true, executable: String = TestBinaries.path("immutad")
     ) async throws -> DaemonProcess {
         let dataDirectory = directory + "/data"
         let socketPath = directory + "/immuta.sock"
+        var arguments = arguments
+        if let config {
+            let path = directory + "/immuta.conf"
+            try config.write(toFile: path, atomically: true, encoding: .utf8)
+            arguments += ["--config", path]
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--data-dir", dataDirectory, "--socket", socketPath] + arguments

@@ -50,6 +50,14 @@ public final class NotifySocket {
         return String(decoding: buffer[0..<n], as: UTF8.self)
     }
 
+    /// Discards every datagram already waiting, returning how many there were.
+    @discardableResult
+    public func drain() -> Int {
+        var count = 0
+        while receive(timeout: .zero) != nil { count += 1 }
+        return count
+    }
+
     /// Receives until a message containing `text` arrives; returns every message up to and
     /// including it (nil when the timeout passes first).
     public func receive(until text: String, timeout: Duration = .seconds(30)) -> [String]? {

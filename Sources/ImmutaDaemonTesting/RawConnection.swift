@@ -6,7 +6,8 @@ import Glibc
 
 /// A bare Unix-socket connection for feeding the daemon arbitrary bytes, including ones no
 /// client library would send.
-public final class RawConnection {
+// Unchecked: it is a socket descriptor; one thread may send while another receives, as sockets allow.
+public final class RawConnection: @unchecked Sendable {
     private let fd: Int32
 
     /// Connects to `path`.

@@ -15,6 +15,13 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     public static let helloRequired = ErrorCode(rawValue: 4)
     /// An opcode the server does not know.
     public static let unknownOpcode = ErrorCode(rawValue: 5)
+    /// The server already serves as many connections as `max_connections` or
+    /// `max_connections_per_uid` allow.
+    public static let tooManyConnections = ErrorCode(rawValue: 6)
+    /// No HELLO within `handshake_timeout`.
+    public static let handshakeTimeout = ErrorCode(rawValue: 7)
+    /// Nothing received for `idle_timeout` on a connection with nothing open or pending.
+    public static let idleTimeout = ErrorCode(rawValue: 8)
 
     // Request-level: the connection stays open.
     /// A request body that does not parse, or a value out of range.
@@ -47,6 +54,15 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     public static let groupBusy = ErrorCode(rawValue: 23)
     /// The member id is not joined on this connection.
     public static let unknownMember = ErrorCode(rawValue: 24)
+    /// The connection already has `max_requests_in_flight` requests waiting (FETCHes waiting for
+    /// records, PRODUCEs waiting for their fsync).
+    public static let tooManyRequests = ErrorCode(rawValue: 25)
+    /// The data directory already holds `max_topics` topics.
+    public static let tooManyTopics = ErrorCode(rawValue: 26)
+    /// The topic already has `max_groups_per_topic` consumer groups.
+    public static let tooManyGroups = ErrorCode(rawValue: 27)
+    /// A segment size outside `min_segment_bytes`…`max_segment_bytes`.
+    public static let segmentSizeOutOfRange = ErrorCode(rawValue: 28)
     /// The server is shutting down.
     public static let shuttingDown = ErrorCode(rawValue: 30)
     /// A server bug.
@@ -58,10 +74,11 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     public var description: String {
         let names: [UInt16: String] = [
             1: "malformed_frame", 2: "frame_too_large", 3: "unsupported_version", 4: "hello_required",
-            5: "unknown_opcode", 10: "invalid_request", 11: "topic_not_found", 12: "topic_exists",
+            5: "unknown_opcode", 6: "too_many_connections", 7: "handshake_timeout", 8: "idle_timeout", 10: "invalid_request", 11: "topic_not_found", 12: "topic_exists",
             13: "invalid_name", 14: "record_too_large", 15: "offset_out_of_range", 16: "corrupt_data",
             17: "storage_failure", 18: "unknown_subscription", 19: "too_many_subscriptions",
             20: "group_not_found", 21: "not_held", 22: "commit_backwards", 23: "group_busy", 24: "unknown_member",
+            25: "too_many_requests", 26: "too_many_topics", 27: "too_many_groups", 28: "segment_size_out_of_range",
             30: "shutting_down", 31: "internal_error",
         ]
         return "\(names[rawValue] ?? "error") (\(rawValue))"

@@ -40,6 +40,9 @@ struct Immutad: AsyncParsableCommand {
     @Flag(name: .long, help: "Log to the systemd journal even when standard error is not connected to it.")
     var journal = false
 
+    @Flag(name: .long, help: "Check the configuration and exit: 0 when it is valid, 78 (and why) when not.")
+    var checkConfig = false
+
     func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
             throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
@@ -65,6 +68,10 @@ struct Immutad: AsyncParsableCommand {
             FileHandleOutput.standardError("immutad: bad configuration: \(error)\n")
             throw ExitCode(78)  // EX_CONFIG
         }
+        if checkConfig {
+            FileHandleOutput.standardError("immutad: configuration \(config ?? "(built-in defaults)") is valid\n")
+            return
+        }
         LoggingSetup.bootstrap(level: settings.logLevel, forceJournal: settings.forceJournal)
         let logger = Logger(label: "immutad")
         if let stall = ProcessEnvironment.integer("IMMUTA_TEST_WRITER_STALL_MS") {
@@ -78,6 +85,9 @@ struct Immutad: AsyncParsableCommand {
             logger.critical(
                 "data directory \(settings.server.dataDirectory) is in use by \(holder) (lock \(error.path)); stop it first or choose another --data-dir",
                 metadata: error.isHeld ? [:] : ["error": "\(error)"])
+            throw ExitCode.failure
+        } catch let error as SocketPathError {
+            logger.critical("\(error)")
             throw ExitCode.failure
         }
     }

@@ -25,8 +25,8 @@ struct Reloader: Service {
                 let notApplied = active.restartOnlyChanges(comparedTo: fresh)
                 var configuration = broker.configuration
                 configuration.topicDefaults = fresh.server.topicDefaults
-                configuration.maxConnections = fresh.server.maxConnections
-                configuration.maxSubscriptionsPerConnection = fresh.server.maxSubscriptionsPerConnection
+                // Limits apply to what comes next: nothing open is closed to honour a lower one.
+                configuration.limits = fresh.server.limits
                 configuration.retentionCheckMilliseconds = fresh.server.retentionCheckMilliseconds
                 broker.updateConfiguration(configuration)
                 LoggingSetup.level = fresh.logLevel

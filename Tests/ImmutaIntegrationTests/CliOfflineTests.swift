@@ -15,7 +15,7 @@ import Testing
 
     @Test func offlineCommandsOnAStoppedDaemonsDirectory() async throws {
         let dir = TemporaryDirectory(prefix: "cli")
-        var daemon = try await DaemonProcess.start(in: dir.path)
+        var daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         let data = daemon.dataDirectory
         let socket = daemon.socketPath
         // Small segments, and batches of 10, so that the last segment holds many batches.
@@ -91,7 +91,7 @@ import Testing
         try await Cli.expect(0, ["verify", "--data-dir", data], socket: nil)
 
         // The daemon opens it again; what is left is a prefix of what was written.
-        daemon = try await DaemonProcess.start(in: dir.path)
+        daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         let kept = try await Cli.expect(0, ["consume", "events"], socket: socket).lines
         #expect(kept.count > 1000 && kept.count < 2000 && kept.count % 10 == 0, "whole batches before the damage")
         #expect(kept == Array(events.prefix(kept.count)))
@@ -110,7 +110,7 @@ import Testing
 
     @Test func repairCutsDamageInsideAClosedSegment() async throws {
         let dir = TemporaryDirectory(prefix: "cli")
-        var daemon = try await DaemonProcess.start(in: dir.path)
+        var daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         let data = daemon.dataDirectory
         try await Cli.expect(0, ["topic", "create", "closed", "--segment-bytes", "4096"], socket: daemon.socketPath)
         let events = (0..<1000).map { "event-\($0)" }
@@ -136,7 +136,7 @@ import Testing
             repaired.lines.last
                 == "closed: ok (1 segment, 50 records, \(events.prefix(50).reduce(0) { $0 + 8 + $1.utf8.count }) bytes)"
         )
-        daemon = try await DaemonProcess.start(in: dir.path)
+        daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         #expect(
             try await Cli.expect(0, ["consume", "closed"], socket: daemon.socketPath).lines == Array(events.prefix(50)))
         try await Cli.expect(0, ["produce", "closed"], socket: daemon.socketPath, stdin: Array("after\n".utf8))

@@ -38,9 +38,11 @@ final class CliProcess: Sendable {
 
     /// Starts `immutactl arguments…` with `IMMUTA_SOCKET` set to `socket` (when given) and `stdin`
     /// (nil: /dev/null) on standard input.
-    init(_ arguments: [String], socket: String?, stdin: [UInt8]? = nil) throws {
+    init(
+        _ arguments: [String], socket: String?, stdin: [UInt8]? = nil, executable: String = TestBinaries.path("immutactl")
+    ) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestBinaries.path("immutactl"))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["IMMUTA_SOCKET"] = socket

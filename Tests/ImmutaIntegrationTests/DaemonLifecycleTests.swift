@@ -6,7 +6,7 @@ import Testing
 @Suite struct DaemonLifecycleTests {
     @Test func servesAfterStartAndRemovesItsSocketOnSIGTERM() async throws {
         let dir = TemporaryDirectory()
-        let daemon = try await DaemonProcess.start(in: dir.path)
+        let daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         #expect(client.serverVersion.hasPrefix("immutad"))
         _ = try await client.ping()
@@ -19,7 +19,7 @@ import Testing
 
     @Test func refusesASecondDaemonOnTheSameDataDirectoryNamingThePid() async throws {
         let dir = TemporaryDirectory()
-        let first = try await DaemonProcess.start(in: dir.path)
+        let first = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         let second = try await DaemonProcess.start(
             in: dir.path, arguments: ["--socket", dir.path + "/second.sock"], waitUntilReady: false)
         let status = await second.waitForExit()
@@ -34,7 +34,7 @@ import Testing
 
     @Test func keepsTopicsAndRecordsAcrossARestart() async throws {
         let dir = TemporaryDirectory()
-        var daemon = try await DaemonProcess.start(in: dir.path)
+        var daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         var client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         try await client.createTopic("orders", options: TopicOptions(durability: "fsync", segmentBytes: 4096))
         for i in 0..<40 {
@@ -43,7 +43,7 @@ import Testing
         await client.close()
         #expect(await daemon.stop() == 0)
 
-        daemon = try await DaemonProcess.start(in: dir.path)
+        daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
         client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         let description = try await client.describeTopic("orders")
         #expect(description.nextOffset == 400)

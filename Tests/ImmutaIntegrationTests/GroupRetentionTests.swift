@@ -8,9 +8,8 @@ import Testing
 @Suite struct GroupRetentionTests {
     @Test func groupSkipsRecordsRetentionDeletedBeforeItConsumedThem() async throws {
         let dir = TemporaryDirectory()
-        let config = dir.path + "/immuta.conf"
-        try "retention_check_interval: 50ms\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = try await DaemonProcess.start(in: dir.path, arguments: ["--config", config])
+        let daemon = try await DaemonProcess.start(
+            in: dir.path, config: "retention_check_interval: 50ms\nmin_segment_bytes: 4KiB\n")
         let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         try await client.createTopic(
             "short", options: TopicOptions(durability: "none", segmentBytes: 4096, retentionBytes: 16 << 10))

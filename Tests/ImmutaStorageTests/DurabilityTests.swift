@@ -128,13 +128,21 @@ import Testing
 
     @Test func configurationValidation() async throws {
         let bad: [(RecordLogConfiguration, String)] = [
-            (RecordLogConfiguration(segmentBytes: 4095), "segment size 4095 is below the minimum of 4096 bytes"),
+            (RecordLogConfiguration(segmentBytes: 4095), "segment size 4095 must be from 4096 to 1099511627776 bytes"),
+            (RecordLogConfiguration(segmentBytes: (1 << 40) + 1), "segment size 1099511627777 must be from 4096"),
+            (RecordLogConfiguration(segmentBytes: .max), "segment size 18446744073709551615 must be from 4096"),
             (RecordLogConfiguration(maxRecordBytes: 0), "maximum record size 0 must be from 1 to 1073741824 bytes"),
             (RecordLogConfiguration(maxRecordBytes: (1 << 30) + 1), "maximum record size 1073741825 must be from 1"),
             (RecordLogConfiguration(retentionBytes: 0), "retention bytes must be positive"),
-            (RecordLogConfiguration(retentionMilliseconds: 0), "retention age must be positive"),
-            (RecordLogConfiguration(retentionMilliseconds: -1), "retention age must be positive"),
-            (RecordLogConfiguration(durability: .interval(milliseconds: 0)), "durability interval must be positive"),
+            (RecordLogConfiguration(retentionMilliseconds: 0), "retention age 0 ms must be between 1 s and 100 years"),
+            (RecordLogConfiguration(retentionMilliseconds: -1), "retention age -1 ms must be between 1 s and 100 years"),
+            (RecordLogConfiguration(retentionMilliseconds: 999), "retention age 999 ms must be between 1 s and 100 years"),
+            (RecordLogConfiguration(retentionMilliseconds: .min), "must be between 1 s and 100 years"),
+            (RecordLogConfiguration(retentionMilliseconds: .max), "must be between 1 s and 100 years"),
+            (RecordLogConfiguration(retentionMilliseconds: 3_155_760_000_001), "must be between 1 s and 100 years"),
+            (RecordLogConfiguration(durability: .interval(milliseconds: 0)), "durability interval 0 ms must be from 1 to 3600000 ms"),
+            (RecordLogConfiguration(durability: .interval(milliseconds: 3_600_001)), "durability interval 3600001 ms must be from 1"),
+            (RecordLogConfiguration(durability: .interval(milliseconds: .min)), "must be from 1 to 3600000 ms"),
         ]
         try await withTemporaryDirectory { dir in
             for (configuration, says) in bad {

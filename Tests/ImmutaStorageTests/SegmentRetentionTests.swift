@@ -118,8 +118,8 @@ import Testing
     @Test func retentionByAgeDeletesWholeOldestSegments() async throws {
         try await withTemporaryDirectory { dir in
             var configuration = TestLogs.small()
-            configuration.retentionMilliseconds = 1
-            let age: Int64 = 1_000_000
+            configuration.retentionMilliseconds = 1000
+            let age: Int64 = 1_000_000_000
             let (log, model) = try makeLog(dir, configuration)
             let before = try segmentFiles(in: dir)
             // The newest timestamp of each segment (the fixture's records are 10 ns apart).

@@ -73,9 +73,8 @@ public enum ConfigFile {
             case "journal": settings.forceJournal = try reader.bool(value, name)
             case "max_frame_bytes":
                 settings.server.maxFrameLength = Int(try reader.size(value, name, range: 65_536...(1 << 30)))
-            case "max_connections": settings.server.maxConnections = Int(try reader.integer(value, name, range: 1...1_000_000))
-            case "max_subscriptions_per_connection":
-                settings.server.maxSubscriptionsPerConnection = Int(try reader.integer(value, name, range: 1...65_536))
+            case _ where ServerLimits.keys.contains(name):
+                try reader.limit(name, value, into: &settings.server.limits)
             case "event_loop_threads": settings.server.eventLoopThreads = Int(try reader.integer(value, name, range: 0...256))
             case "retention_check_interval":
                 settings.server.retentionCheckMilliseconds = try reader.duration(value, name) ?? 60_000
@@ -94,8 +93,11 @@ public enum ConfigFile {
             default:
                 throw reader.error(
                     key, name,
-                    "is not a setting; known settings: data_dir, socket, socket_mode, log_level, journal, max_frame_bytes, max_connections, max_subscriptions_per_connection, event_loop_threads, retention_check_interval, topic_defaults, topics")
+                    "is not a setting; known settings: data_dir, socket, socket_mode, log_level, journal, max_frame_bytes, \(ServerLimits.keys.joined(separator: ", ")), event_loop_threads, retention_check_interval, topic_defaults, topics")
             }
+        }
+        if let problem = settings.server.inconsistency() {
+            throw ConfigError(file: file, line: nil, setting: nil, reason: problem)
         }
         return settings
     }

@@ -79,7 +79,11 @@ struct Reader {
             case "retention_bytes":
                 result.retentionBytes = isUnlimited(value) ? .some(nil) : .some(try size(value, name, range: 1...UInt64.max))
             case "retention_age":
-                result.retentionMilliseconds = .some(try duration(value, name))
+                let age = try duration(value, name)
+                if let age, !RecordLogConfiguration.retentionMillisecondsRange.contains(age) {
+                    throw error(value, name, "must be between 1s and 100 years (36525d), or none; got \(age) ms")
+                }
+                result.retentionMilliseconds = .some(age)
             default:
                 throw error(
                     keyNode, name, "is not a topic setting; known: durability, segment_bytes, max_record_bytes, retention_bytes, retention_age")

@@ -1,74 +1,86 @@
 import ImmutaProtocol
 import ImmutaStorage
 import NIOCore
+import Synchronization
 
-/// Delivers a group's records to one connection, on that connection's event loop.
+/// Delivers a group's records to one connection. The reply is built on the group's thread (off
+/// the event loop) and written on the connection's loop.
 struct ConnectionEndpoint: GroupMemberEndpoint {
     let handler: NIOLoopBound<ConnectionHandler>
     let eventLoop: any EventLoop
+    let writable: WritableFlag
+
+    var isWritable: Bool { writable.isWritable }
 
     func deliver(joinID: UInt32, deliveryCount: UInt16, slice: LogSlice?, logEnd: UInt64) {
         let handler = self.handler
+        let reply: RecordsReply
+        do {
+            reply = try RecordsReply.make(
+                .groupDelivery, requestID: joinID, slice: slice, firstOffset: logEnd, logEnd: logEnd, deliveryCount: deliveryCount)
+        } catch {
+            // The record cannot be read now; its ack timeout brings it back.
+            return
+        }
         eventLoop.execute {
             let connection = handler.value
-            guard connection.members[joinID] != nil else { return }
-            connection.writeRecords(
-                .groupDelivery, requestID: joinID, slice: slice, firstOffset: logEnd, logEnd: logEnd, flush: true,
-                deliveryCount: deliveryCount)
+            guard connection.members[joinID] != nil else { return reply.discard() }
+            connection.write(reply, flush: true)
         }
     }
 }
 
-extension ConnectionHandler {
-    func handleGroup(_ request: GroupRequest, requestID: UInt32) throws {
+extension RequestExecutor {
+    func group(_ request: GroupRequest, requestID: UInt32) throws -> LoopAction {
         let groups = broker.groups
         switch request {
         case .join(let topic, let name, let start, let settings):
-            guard members[requestID] == nil, subscriptions[requestID] == nil else {
-                throw ProtocolError(.invalidRequest, "request id \(requestID) already names a subscription or membership")
-            }
-            guard let context else { return }
-            let group = try groups.groupCreatingIfNeeded(topic, name, start: start.storagePosition, requested: settings)
-            members[requestID] = group
-            let endpoint = ConnectionEndpoint(handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
-            let committed = group.join(
-                MemberKey(connection: connectionID, joinID: requestID), endpoint: endpoint, clientName: clientName, pid: peerPID)
-            send(.group(.joined(committedOffset: committed)), requestID: requestID)
+            try checkUnused(requestID)
+            let group = try groups.groupCreatingIfNeeded(
+                topic, name, start: start.storagePosition, requested: settings, limits: broker.configuration.limits)
+            return { $0.join(group, requestID: requestID) }
         case .ack(let member, let offsets):
             try joinedGroup(member).ack(MemberKey(connection: connectionID, joinID: member), offsets: offsets)
-            send(.ok, requestID: requestID)
+            return { $0.send(.ok, requestID: requestID) }
         case .nack(let member, let offsets):
             try joinedGroup(member).nack(MemberKey(connection: connectionID, joinID: member), offsets: offsets)
-            send(.ok, requestID: requestID)
+            return { $0.send(.ok, requestID: requestID) }
         case .leave(let member):
             let group = try joinedGroup(member)
-            members[member] = nil
             group.leave(MemberKey(connection: connectionID, joinID: member), clean: true)
-            send(.ok, requestID: requestID)
+            return {
+                $0.members[member] = nil
+                $0.send(.ok, requestID: requestID)
+            }
         case .commit(let topic, let name, let offset):
-            try groups.group(topic, name).commit(offset)
-            send(.ok, requestID: requestID)
+            let group = try groups.group(topic, name)
+            try group.commit(offset)
+            let committed = group.committedOffset
+            return { $0.send(.group(.committed(committed)), requestID: requestID) }
         case .offset(let topic, let name, let start):
-            let group = try groups.groupCreatingIfNeeded(topic, name, start: start.storagePosition, requested: WireGroupSettings())
-            send(.group(.committed(group.committedOffset)), requestID: requestID)
+            let group = try groups.groupCreatingIfNeeded(
+                topic, name, start: start.storagePosition, requested: WireGroupSettings(), limits: broker.configuration.limits)
+            let committed = group.committedOffset
+            return { $0.send(.group(.committed(committed)), requestID: requestID) }
         case .list(let topic):
             if !topic.isEmpty { _ = try broker.store.topic(topic) }
-            send(.group(.list(groups.list(topic: topic.isEmpty ? nil : topic).map { $0.info() })), requestID: requestID)
+            let list = groups.list(topic: topic.isEmpty ? nil : topic).map { $0.info() }
+            return { $0.send(.group(.list(list)), requestID: requestID) }
         case .describe(let topic, let name):
-            send(.group(.info(try groups.group(topic, name).info())), requestID: requestID)
+            let info = try groups.group(topic, name).info()
+            return { $0.send(.group(.info(info)), requestID: requestID) }
         case .reset(let topic, let name, let target, let execute, let force):
             let group = try groups.group(topic, name)
             let current = group.committedOffset
             let destination = try group.resetTarget(target)
             if group.hasMembers && !force {
-                throw ProtocolError(
-                    .groupBusy, "group \(name) on \(topic) has active members; stop them first or pass --force")
+                throw ProtocolError(.groupBusy, "group \(name) on \(topic) has active members; stop them first or pass --force")
             }
             if execute { try group.reset(to: destination, force: force) }
-            send(.group(.resetPlan(current: current, target: destination, executed: execute)), requestID: requestID)
+            return { $0.send(.group(.resetPlan(current: current, target: destination, executed: execute)), requestID: requestID) }
         case .delete(let topic, let name):
             try groups.delete(topic, name)
-            send(.ok, requestID: requestID)
+            return { $0.send(.ok, requestID: requestID) }
         }
     }
 
@@ -77,5 +89,18 @@ extension ConnectionHandler {
             throw ProtocolError(.unknownMember, "member \(id) is not joined to a group on this connection")
         }
         return group
+    }
+}
+
+extension ConnectionHandler {
+    /// Adds a membership once its group exists (created on the worker).
+    func join(_ group: ConsumerGroup, requestID: UInt32) {
+        guard let context, state == .ready else { return }
+        members[requestID] = group
+        let endpoint = ConnectionEndpoint(
+            handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop, writable: writable)
+        let committed = group.join(
+            MemberKey(connection: connectionID, joinID: requestID), endpoint: endpoint, clientName: clientName, pid: peer.pid)
+        send(.group(.joined(committedOffset: committed)), requestID: requestID)
     }
 }

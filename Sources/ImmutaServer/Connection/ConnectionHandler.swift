@@ -1,3 +1,4 @@
+import Dispatch
 import ImmutaProtocol
 import ImmutaStorage
 import Logging
@@ -6,8 +7,12 @@ import Synchronization
 
 /// Serves one client connection: the HELLO handshake, then requests in any number and order.
 ///
-/// Everything here runs on the connection's event loop. Storage calls that finish elsewhere (a
-/// flush, a new record) hop back through `eventLoop.execute` with a loop-bound reference.
+/// The handler's state lives on the connection's event loop. Nothing here touches the disk on
+/// the loop: requests run on the connection's own serial worker queue (so one connection's
+/// requests keep their order, and a stalled disk stalls only the connections using it), and
+/// their results come back to the loop to be written. Requests are taken from the queue only
+/// while the socket is writable, so a client that does not read its replies stops being served
+/// and costs a bounded amount of memory.
 final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = Frame
     typealias OutboundOut = IOData
@@ -15,6 +20,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     enum State { case awaitingHello, ready, closed }
 
     let broker: Broker
+    let limits: ServerLimits
     var logger: Logger
     var state = State.awaitingHello
     var context: ChannelHandlerContext?
@@ -22,19 +28,45 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     var subscriptions: [UInt32: Subscription] = [:]
     var pendingFetches: [UInt64: PendingFetch] = [:]
     var nextFetchID: UInt64 = 0
+    /// PRODUCEs appended and waiting for their fsync.
+    var awaitingFsync = 0
     var members: [UInt32: ConsumerGroup] = [:]
     let connectionID = ConnectionHandler.connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue
-    var peerPID: Int32 = 0
+    var peer = PeerCredentials()
+    var admitted = false
+    /// Requests received and not yet started, in arrival order.
+    var queue = CircularBuffer<(request: Request, id: UInt32)>()
+    /// Whether a batch of requests is running on the worker.
+    var busy = false
+    var readingPaused = false
+    /// Whether the socket takes more; read by group deliveries from other threads.
+    let writable = WritableFlag()
+    let worker = DispatchQueue(label: "immuta.connection")
+    var timers = ConnectionTimers()
+    /// Limits already logged for this client, so a client hammering one is logged once.
+    var limitsLogged: Set<UInt16> = []
 
     static let connectionCounter = Atomic<UInt64>(0)
 
     init(broker: Broker, logger: Logger) {
         self.broker = broker
+        self.limits = broker.configuration.limits
         self.logger = logger
+        broker.stats.connectionHandlers.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    deinit {
+        broker.stats.connectionHandlers.wrappingSubtract(1, ordering: .relaxed)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // The context holds the pipeline, which holds this handler: keeping it would keep every
+        // connection's handler alive after the connection ends.
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -42,27 +74,51 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         broker.stats.connectionsAccepted.wrappingAdd(1, ordering: .relaxed)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         PeerCredentials.read(from: context.channel) { credentials in
-            handler.value.peerPID = credentials.pid
-            handler.value.logger[metadataKey: "client_pid"] = "\(credentials.pid)"
+            handler.value.admit(credentials)
         }
+        startHandshakeTimer(context: context)
         context.fireChannelActive()
+    }
+
+    /// Counts the connection against the connection limits once the kernel has said who it is.
+    private func admit(_ credentials: PeerCredentials) {
+        guard state != .closed, let context else { return }
+        peer = credentials
+        logger[metadataKey: "client_pid"] = "\(credentials.pid)"
+        logger[metadataKey: "client_uid"] = "\(credentials.uid)"
+        if let refusal = broker.admission.admit(uid: credentials.uid, limits: limits) {
+            logLimit(refusal)
+            fail(refusal, context: context)
+            return
+        }
+        admitted = true
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
+        timers.cancelAll()
+        if admitted { broker.admission.release(uid: peer.uid) }
+        admitted = false
         broker.stats.connections.wrappingSubtract(1, ordering: .relaxed)
         for subscription in subscriptions.values { subscription.cancel() }
         broker.stats.subscriptions.wrappingSubtract(Int64(subscriptions.count), ordering: .relaxed)
         subscriptions.removeAll()
         for fetch in pendingFetches.values { fetch.cancel() }
         pendingFetches.removeAll()
-        for (joinID, group) in members { group.leave(MemberKey(connection: connectionID, joinID: joinID)) }
+        let leaving = members
         members.removeAll()
+        let connection = connectionID
+        worker.async {
+            for (joinID, group) in leaving { group.leave(MemberKey(connection: connection, joinID: joinID)) }
+        }
+        queue.removeAll()
         context.fireChannelInactive()
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        timers.lastActivity = NIODeadline.now()
         switch state {
         case .closed:
             return
@@ -81,7 +137,8 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 fail(ProtocolError(.helloRequired, "HELLO was already exchanged on this connection"), context: context)
                 return
             }
-            handle(request, requestID: frame.requestID, context: context)
+            queue.append((request, frame.requestID))
+            drain()
         }
     }
 
@@ -90,10 +147,26 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        let isWritable = context.channel.isWritable
+        writable.set(isWritable)
+        if isWritable {
+            drain()
             for id in subscriptions.keys.sorted() { pump(id) }
+            let groups = Array(members.values)
+            worker.async { for group in groups { group.pump() } }
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client shut down its side. A frame cut off by it was already answered with
+        // malformed_frame by the decoder; either way there is nothing more to read.
+        if let event = event as? ChannelEvent, event == .inputClosed, state != .closed {
+            state = .closed
+            context.flush()
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -126,6 +199,9 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         clientName = name
         logger[metadataKey: "client"] = "\(name)"
         state = .ready
+        timers.handshake?.cancel()
+        timers.handshake = nil
+        startIdleTimer(context: context)
         let configuration = broker.configuration
         send(
             .helloOK(
@@ -147,6 +223,13 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in channel.close(promise: nil) }
     }
 
+    /// Logs a limit the client reached, once per limit and connection: a client looping on a
+    /// refused request must not flood the journal.
+    func logLimit(_ refusal: ProtocolError) {
+        guard limitsLogged.insert(refusal.code.rawValue).inserted else { return }
+        logger.warning("client reached a limit", metadata: ["code": "\(refusal.code)", "detail": "\(refusal.message)"])
+    }
+
     /// Writes a response (flushed at the end of the read burst, or right away from callbacks).
     func send(_ response: Response, requestID: UInt32, flush: Bool = false) {
         guard let context, state != .closed else { return }
@@ -157,8 +240,21 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func sendError(_ error: any Error, requestID: UInt32, flush: Bool = false) {
-        send(.error(ProtocolError.from(error)), requestID: requestID, flush: flush)
+        let failure = ProtocolError.from(error)
+        if [.tooManyRequests, .tooManyTopics, .tooManyGroups, .tooManySubscriptions, .segmentSizeOutOfRange]
+            .contains(failure.code)
+        {
+            logLimit(failure)
+        }
+        send(.error(failure), requestID: requestID, flush: flush)
     }
+}
+
+/// Whether a connection's socket takes more writes, readable from any thread.
+final class WritableFlag: Sendable {
+    private let value = Atomic<Bool>(true)
+    var isWritable: Bool { value.load(ordering: .relaxed) }
+    func set(_ writable: Bool) { value.store(writable, ordering: .relaxed) }
 }
 
 /// The daemon's version string.

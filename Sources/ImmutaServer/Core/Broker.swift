@@ -11,6 +11,8 @@ public final class Broker: Sendable {
     public let stats = ServerStats()
     /// Every consumer group.
     let groups: GroupManager
+    /// The connection limits' counts.
+    let admission = ConnectionAdmission()
     private let settings: Mutex<ServerConfiguration>
     let logger: Logger
 
@@ -58,17 +60,27 @@ public final class Broker: Sendable {
         return notes
     }
 
-    /// Creates a topic, filling unset values from the defaults.
+    /// Creates a topic, filling unset values from the defaults. In CREATE_TOPIC, 0 asks for the
+    /// server's default; `retention_bytes` 2⁶⁴−1 and `retention_ms` −1 ask for no limit even when
+    /// the default has one. Every value is then range-checked by the storage engine.
     func createTopic(_ name: String, config: WireTopicConfig) throws -> Topic {
+        try SafeName.validate(name)
         var configuration = self.configuration.topicDefaults
         if config.segmentBytes != 0 { configuration.segmentBytes = config.segmentBytes }
         if config.maxRecordBytes != 0 { configuration.maxRecordBytes = config.maxRecordBytes }
-        if config.retentionBytes != 0 { configuration.retentionBytes = config.retentionBytes }
-        if config.retentionMilliseconds > 0 { configuration.retentionMilliseconds = config.retentionMilliseconds }
-        if config.retentionMilliseconds < 0 {
-            throw ProtocolError(.invalidRequest, "retention_ms \(config.retentionMilliseconds) is negative")
+        switch config.retentionBytes {
+        case 0: break
+        case .max: configuration.retentionBytes = nil
+        default: configuration.retentionBytes = config.retentionBytes
+        }
+        switch config.retentionMilliseconds {
+        case 0: break
+        case -1: configuration.retentionMilliseconds = nil
+        default: configuration.retentionMilliseconds = config.retentionMilliseconds
         }
         if !config.durability.isEmpty { configuration.durability = try Durability(parsing: config.durability) }
+        try configuration.validate()
+        try self.configuration.limits.checkNewTopic(configuration, topicCount: store.count)
         if configuration.maxRecordBytes > UInt64(self.configuration.maxFrameLength) {
             throw ProtocolError(
                 .invalidRequest,

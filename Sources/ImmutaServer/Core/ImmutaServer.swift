@@ -87,14 +87,19 @@ public final class ImmutaServer: Service, Sendable {
         eventLoops.withLock { $0 = group }
         let broker = self.broker
         let logger = self.logger
+        let queued = configuration.limits.maxQueuedReplyBytes
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // The socket counts as full once this much is queued for it: the handler stops
+            // producing replies then (back-pressure), so a client that never reads costs at most
+            // about this much memory.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: queued / 2, high: queued))
+            // A client that shuts down its side inside a frame gets ERROR malformed_frame first.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard self.track(channel, limit: configuration.maxConnections) else {
-                        throw ChannelError.ioOnClosedChannel
-                    }
+                    self.track(channel)
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameLength: configuration.maxFrameLength)))
                     try channel.pipeline.syncOperations.addHandler(ConnectionHandler(broker: broker, logger: logger))
@@ -102,9 +107,19 @@ public final class ImmutaServer: Service, Sendable {
             }
 
         let server: any Channel
+        var ownership: SocketOwnership?
         switch listen {
         case .path(let path):
-            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            var owner = SocketOwnership(path: path)
+            try owner.claim()
+            do {
+                server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
+            } catch {
+                try? await group.shutdownGracefully()
+                throw SocketPathError(path: path, reason: Self.bindFailure(error))
+            }
+            owner.bound()
+            ownership = owner
             chmod(path, mode_t(configuration.socketMode))
         case .inheritedDescriptor(let descriptor):
             server = try await bootstrap.withBoundSocket(descriptor).get()
@@ -147,7 +162,7 @@ public final class ImmutaServer: Service, Sendable {
             _ = try? await channel.eventLoop.submit { channel.flush() }.get()
             try? await channel.close().get()
         }
-        if case .path(let path) = listen { unlink(path) }
+        ownership?.release()
         eventLoops.withLock { $0 = nil }
         try await group.shutdownGracefully()
         logger.info("stopped")
@@ -161,20 +176,29 @@ public final class ImmutaServer: Service, Sendable {
         }
     }
 
-    private func track(_ channel: any Channel, limit: Int) -> Bool {
+    /// Keeps the channel for shutdown. The connection limits are applied by the handler, once the
+    /// kernel has said who connected, so a refused client still gets an ERROR saying why.
+    private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
-        let accepted = connections.withLock { connections -> Bool in
-            guard connections.count < limit else { return false }
-            connections[id] = channel
-            return true
-        }
-        guard accepted else {
-            logger.warning("refusing a connection: the connection limit is reached", metadata: ["limit": "\(limit)"])
-            return false
-        }
+        connections.withLock { $0[id] = channel }
         channel.closeFuture.whenComplete { [self] _ in
             _ = connections.withLock { $0.removeValue(forKey: id) }
         }
-        return true
+    }
+
+    /// What a failed bind means for an operator.
+    private static func bindFailure(_ error: any Error) -> String {
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ENOENT: return "cannot be created: its directory does not exist; create it or choose another --socket"
+            case EACCES, EPERM: return "cannot be created: permission denied in its directory"
+            case EADDRINUSE: return "is in use by another process"
+            default: return "cannot be bound: \(error)"
+            }
+        }
+        if case .unixDomainSocketPathTooLong = error as? SocketAddressError {
+            return "is too long for a Unix socket (at most 107 bytes); choose a shorter path"
+        }
+        return "cannot be bound: \(error)"
     }
 }

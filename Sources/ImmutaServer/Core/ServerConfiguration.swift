@@ -12,10 +12,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var maxFrameLength: Int
     /// Settings for topics created without their own.
     public var topicDefaults: RecordLogConfiguration
-    /// Subscriptions one connection may hold.
-    public var maxSubscriptionsPerConnection: Int
-    /// Connections served at once; more are closed on accept.
-    public var maxConnections: Int
+    /// What one client, and all of them together, may make the daemon spend.
+    public var limits: ServerLimits
     /// How often retention runs, in milliseconds.
     public var retentionCheckMilliseconds: Int64
     /// Event loop threads (0: one per core).
@@ -31,8 +29,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         socketMode: UInt16 = 0o660,
         maxFrameLength: Int = ServerConfiguration.defaultMaxFrameLength,
         topicDefaults: RecordLogConfiguration = RecordLogConfiguration(),
-        maxSubscriptionsPerConnection: Int = 256,
-        maxConnections: Int = 4096,
+        limits: ServerLimits = ServerLimits(),
         retentionCheckMilliseconds: Int64 = 60_000,
         eventLoopThreads: Int = 0
     ) {
@@ -41,9 +38,28 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.socketMode = socketMode
         self.maxFrameLength = maxFrameLength
         self.topicDefaults = topicDefaults
-        self.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection
-        self.maxConnections = maxConnections
+        self.limits = limits
         self.retentionCheckMilliseconds = retentionCheckMilliseconds
         self.eventLoopThreads = eventLoopThreads
     }
+
+    /// What is inconsistent between the settings, or nil. A record of the default maximum size
+    /// must fit in a frame, or every all-default CREATE_TOPIC would be refused; the default
+    /// segment size must lie within the segment limits for the same reason.
+    public func inconsistency() -> String? {
+        let room = UInt64(maxFrameLength) - UInt64(Self.frameOverhead)
+        if topicDefaults.maxRecordBytes > room {
+            return "topic_defaults.max_record_bytes (\(topicDefaults.maxRecordBytes)) must fit in max_frame_bytes (\(maxFrameLength)) less \(Self.frameOverhead) bytes of headers: at most \(room)"
+        }
+        if limits.minSegmentBytes > limits.maxSegmentBytes {
+            return "min_segment_bytes (\(limits.minSegmentBytes)) must not exceed max_segment_bytes (\(limits.maxSegmentBytes))"
+        }
+        if !(limits.minSegmentBytes...limits.maxSegmentBytes).contains(topicDefaults.segmentBytes) {
+            return "topic_defaults.segment_bytes (\(topicDefaults.segmentBytes)) must lie within min_segment_bytes (\(limits.minSegmentBytes)) and max_segment_bytes (\(limits.maxSegmentBytes))"
+        }
+        return nil
+    }
+
+    /// Room a PRODUCE frame needs besides its records (header, topic name, fields), rounded up.
+    public static let frameOverhead = 4096
 }

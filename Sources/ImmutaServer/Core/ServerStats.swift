@@ -13,6 +13,8 @@ public final class ServerStats: Sendable {
     /// Bytes handed to the kernel as file regions (sendfile) rather than copied through memory.
     let bytesSentZeroCopy = Atomic<Int64>(0)
     let protocolErrors = Atomic<Int64>(0)
+    /// Connection handlers alive: open connections, plus any a leak keeps.
+    let connectionHandlers = Atomic<Int64>(0)
 
     init() {}
 
@@ -37,6 +39,7 @@ public final class ServerStats: Sendable {
             ("bytes_delivered", bytesDelivered.load(ordering: .relaxed)),
             ("bytes_sent_zero_copy", bytesSentZeroCopy.load(ordering: .relaxed)),
             ("protocol_errors", protocolErrors.load(ordering: .relaxed)),
+            ("connection_handlers", connectionHandlers.load(ordering: .relaxed)),
         ]
     }
 }

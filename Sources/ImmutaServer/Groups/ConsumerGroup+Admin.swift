@@ -64,7 +64,7 @@ extension ConsumerGroup {
             return state.members.count
         }
         logger.notice("group reset", metadata: ["offset": "\(offset)", "forced_members": "\(count)"])
-        pump()
+        schedulePump()
     }
 
     /// Repositions the group: everything below `offset` counts as done; with `keepingAbove`,

@@ -1,3 +1,4 @@
+import Dispatch
 import ImmutaProtocol
 import ImmutaStorage
 import Logging
@@ -6,6 +7,11 @@ import Synchronization
 extension ConsumerGroup {
     /// Records one member receives per turn, so that members share a burst of new records.
     static let turnRecords = 256
+
+    /// Runs ``pump()`` on the group's queue.
+    func schedulePump() {
+        pumpQueue.async { self.pump() }
+    }
 
     /// Hands out what can be handed out: redeliveries first (in offset order), then new records,
     /// member by member in turn, each up to its in-flight limit. When members still have room and
@@ -50,7 +56,7 @@ extension ConsumerGroup {
                 state.waitToken = topic.log.whenRecords(beyond: state.cursor) { [weak self] in
                     guard let self else { return }
                     self.state.withLock { $0.waitToken = nil }
-                    self.pump()
+                    self.schedulePump()
                 }
                 guard state.waitToken == nil, topic.log.nextOffset > bounds.nextOffset else { return }
             }
@@ -59,11 +65,11 @@ extension ConsumerGroup {
 
     /// One member's turn: returns whether anything was delivered.
     private func deliverTurn(to key: MemberKey, in state: inout State, logEnd: UInt64) -> Bool {
-        guard let member = state.members[key] else { return false }
+        guard let member = state.members[key], member.endpoint.isWritable else { return false }
         var room = min(Int(settings.maxInFlight) - member.holding, Self.turnRecords)
         guard room > 0 else { return false }
         var given = 0
-        let deadline = monotonicNanoseconds() + Int64(settings.ackTimeoutMilliseconds) * 1_000_000
+        let deadline = monotonicNanoseconds().addingSaturating(Int64(settings.ackTimeoutMilliseconds) * 1_000_000)
         // Redeliveries, oldest first.
         // Fix: a record a member nacked or let time out goes to another member when one has room
         // (it used to go straight back to the member that failed it, whenever that member's turn
@@ -87,10 +93,13 @@ extension ConsumerGroup {
                 Self.markAcked(offset, in: &state)
                 continue
             }
-            state.inFlight[offset] = Delivery(member: key, deadline: deadline, count: count + 1)
+            // Saturating: a record whose dead-letter topic keeps refusing it is delivered again
+            // for as long as that lasts, and its count must not trap at 65,535.
+            let attempt = count.addingSaturating(1)
+            state.inFlight[offset] = Delivery(member: key, deadline: deadline, count: attempt)
             state.deliveryCounts[offset] = nil
             state.redelivered += 1
-            member.endpoint.deliver(joinID: key.joinID, deliveryCount: count + 1, slice: slice, logEnd: logEnd)
+            member.endpoint.deliver(joinID: key.joinID, deliveryCount: attempt, slice: slice, logEnd: logEnd)
             room -= 1
             given += 1
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import ImmutaProtocol
 import ImmutaStorage
 import Logging
@@ -14,6 +15,9 @@ protocol GroupMemberEndpoint: Sendable {
     /// Sends records (or, with a nil slice, the "nothing more for you now" marker) to the member.
     /// Called with the group's lock held, so deliveries to one member keep their order.
     func deliver(joinID: UInt32, deliveryCount: UInt16, slice: LogSlice?, logEnd: UInt64)
+    /// Whether the member's socket takes more now; a member whose socket is full gets nothing
+    /// until it drains (its connection then asks the group to pump again).
+    var isWritable: Bool { get }
 }
 
 /// A consumer group with managed delivery: hands each record to one member, tracks what every
@@ -65,6 +69,9 @@ final class ConsumerGroup: Sendable {
     let store: TopicStore
     let logger: Logger
     let state: Mutex<State>
+    /// Where deliveries are worked out: never on an event loop, and never inside a topic
+    /// writer's lock (the pump may append to a dead-letter topic).
+    let pumpQueue = DispatchQueue(label: "immuta.group")
 
     init(topic: Topic, settings: GroupSettings, directory: String, offsets: GroupOffsetLog, store: TopicStore, logger: Logger) {
         self.topic = topic
@@ -94,7 +101,7 @@ final class ConsumerGroup: Sendable {
             return state.committed
         }
         logger.info("member joined", metadata: ["client": "\(clientName)", "client_pid": "\(pid)"])
-        pump()
+        schedulePump()
         return committed
     }
 
@@ -116,7 +123,7 @@ final class ConsumerGroup: Sendable {
         }
         guard let left else { return }
         logger.info("member left", metadata: ["client": "\(left.clientName)", "client_pid": "\(left.pid)", "returned": "\(left.holding)"])
-        pump()
+        schedulePump()
     }
 
     // MARK: Acks
@@ -138,7 +145,7 @@ final class ConsumerGroup: Sendable {
             return state.committed
         }
         _ = commit
-        pump()
+        schedulePump()
     }
 
     /// Gives records back for immediate redelivery.
@@ -152,7 +159,7 @@ final class ConsumerGroup: Sendable {
             }
             state.members[key]?.lastSeenMilliseconds = currentTimeNanoseconds() / 1_000_000
         }
-        pump()
+        schedulePump()
     }
 
     private static func checkHeld(_ list: [UInt64], by key: MemberKey, in state: State, group: String) throws {
@@ -215,7 +222,7 @@ final class ConsumerGroup: Sendable {
         }
         if expired > 0 {
             logger.info("ack timeout passed; records go to other members", metadata: ["records": "\(expired)"])
-            pump()
+            schedulePump()
         }
     }
 

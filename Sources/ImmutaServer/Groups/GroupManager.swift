@@ -64,12 +64,14 @@ final class GroupManager: Sendable {
 
     /// The group, created at `start` with `requested` settings when it does not exist.
     func groupCreatingIfNeeded(
-        _ topicName: String, _ groupName: String, start: StartPosition, requested: WireGroupSettings
+        _ topicName: String, _ groupName: String, start: StartPosition, requested: WireGroupSettings,
+        limits: ServerLimits = ServerLimits()
     ) throws -> ConsumerGroup {
         try SafeName.validate(groupName, kind: "group")
         let topic = try store.topic(topicName)
         return try groups.withLock { groups in
             if let existing = groups[Self.key(topicName, groupName)] { return existing }
+            try limits.checkNewGroup(topic: topicName, groupCount: groups.values.count { $0.topic.name == topicName })
             let settings = try GroupSettings(topic: topicName, group: groupName, requested: requested)
             let startOffset = try topic.log.resolve(start)
             let topicDirectory = groupsDirectory + "/" + topicName

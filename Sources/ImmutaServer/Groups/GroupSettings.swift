@@ -37,8 +37,25 @@ struct GroupSettings: Codable, Sendable, Hashable {
         maxDeliveries = requested.maxDeliveries == 0 ? Self.defaultMaxDeliveries : requested.maxDeliveries
         deadLetterTopic = requested.deadLetterTopic.isEmpty ? topic + ".dlq" : requested.deadLetterTopic
         createdAt = currentTimeNanoseconds()
-        guard maxInFlight <= 1_000_000 else {
-            throw ProtocolError(.invalidRequest, "max_in_flight \(maxInFlight) is above the limit of 1000000")
+        try validate()
+    }
+
+    /// The allowed ranges, checked for settings from a client and from `group.json` alike.
+    static let maxInFlightRange: ClosedRange<UInt32> = 1...1_000_000
+    static let ackTimeoutRange: ClosedRange<UInt32> = 100...86_400_000
+    static let maxDeliveriesRange: ClosedRange<UInt16> = 1...1000
+
+    func validate() throws {
+        guard Self.maxInFlightRange.contains(maxInFlight) else {
+            throw ProtocolError(.invalidRequest, "max_in_flight \(maxInFlight) must be from 1 to 1000000 (0 asks for the default, 1000)")
+        }
+        guard Self.ackTimeoutRange.contains(ackTimeoutMilliseconds) else {
+            throw ProtocolError(
+                .invalidRequest,
+                "ack_timeout_ms \(ackTimeoutMilliseconds) must be from 100 ms to 24 h (100 to 86400000; 0 asks for the default, 30000)")
+        }
+        guard Self.maxDeliveriesRange.contains(maxDeliveries) else {
+            throw ProtocolError(.invalidRequest, "max_deliveries \(maxDeliveries) must be from 1 to 1000 (0 asks for the default, 5)")
         }
         try SafeName.validate(deadLetterTopic, kind: "dead-letter topic")
         guard deadLetterTopic != topic else {
@@ -61,9 +78,16 @@ struct GroupSettings: Codable, Sendable, Hashable {
     static func read(from directory: String) throws -> GroupSettings {
         let path = directory + "/" + fileName
         do {
-            return try JSONDecoder().decode(GroupSettings.self, from: Data(try FileIO.readAll(path)))
+            let settings = try JSONDecoder().decode(GroupSettings.self, from: Data(try FileIO.readAll(path)))
+            guard settings.version == 1 else {
+                throw StorageError.invalidConfiguration("\(path) has version \(settings.version); this immutad reads version 1")
+            }
+            try settings.validate()
+            return settings
         } catch let error as StorageError {
             throw error
+        } catch let error as ProtocolError {
+            throw StorageError.invalidConfiguration("\(path) is not valid group metadata: \(error.message)")
         } catch {
             throw StorageError.invalidConfiguration("\(path) is not valid group metadata: \(error)")
         }

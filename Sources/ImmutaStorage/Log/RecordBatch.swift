@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SystemPackage
 import Synchronization
 /// Consecutive records read from one segment, checksum-verified, held as the seed-format bytes
@@ -58,6 +61,21 @@ public struct LogSlice: Sendable {
     public var nextOffset: UInt64 { firstOffset + UInt64(entries.count) }
     /// Path of the data file.
     public var dataPath: String { segment.dataPath }
-    /// The data file's descriptor, valid while this slice is alive. Duplicate it to keep it longer.
-    public var dataDescriptor: CInt { segment.data.rawValue }
+    /// A duplicate of the data file's descriptor, for a sendfile that may outlive the slice; the
+    /// caller closes it. Nil when the process is out of descriptors.
+    public func duplicateDataDescriptor() -> CInt? {
+        let descriptor = dup(segment.data.rawValue)
+        return descriptor < 0 ? nil : descriptor
+    }
+
+    /// Copies the slice's seed-format records into `buffer`, which must hold ``dataLength`` bytes.
+    /// For small replies a copy is cheaper than a sendfile and holds no descriptor while queued.
+    public func readData(into buffer: UnsafeMutableRawBufferPointer) throws {
+        let read = try FileIO.read(segment.data, into: buffer, at: dataPosition, path: segment.dataPath)
+        guard read == buffer.count else {
+            throw StorageError.unrecoverable(
+                log: segment.dataPath, file: segment.dataPath, position: dataPosition + UInt64(read),
+                reason: "the data file ends before the records its index lists")
+        }
+    }
 }

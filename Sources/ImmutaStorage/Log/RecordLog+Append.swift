@@ -42,7 +42,7 @@ extension RecordLog {
         if let failure = syncState.withLock({ $0.failure }) {
             throw StorageError.failed(log: name, reason: failure.description)
         }
-        let result = try writer.withLock { (state) -> AppendResult in
+        let (result, woken) = try writer.withLock { (state) -> (AppendResult, [Waiter]) in
             guard !state.closed else { throw StorageError.closed(log: name) }
             writerBusySince.store(monotonicNanoseconds(), ordering: .relaxed)
             defer { writerBusySince.store(0, ordering: .relaxed) }
@@ -99,9 +99,11 @@ extension RecordLog {
             state.activeCount += UInt64(count)
             state.nextOffset += UInt64(count)
             state.lastTimestamp = now
-            publish(result, dataBytes: UInt64(bytes.count))
-            return result
+            return (result, publish(result, dataBytes: UInt64(bytes.count)))
         }
+        // Woken outside the writer's lock: a waiter may append to another log (a dead letter), and
+        // two logs doing that to each other under their locks would deadlock.
+        for waiter in woken { waiter.wake() }
         switch configuration.durability {
         case .none:
             if syncState.withLock({ !$0.sealedUnflushed.isEmpty }) { requestSync(upTo: result.nextOffset) }
@@ -132,9 +134,9 @@ extension RecordLog {
         return count
     }
 
-    /// Makes a written batch visible to readers and wakes those waiting for it.
-    private func publish(_ result: AppendResult, dataBytes: UInt64) {
-        let woken = shared.withLock { state -> [Waiter] in
+    /// Makes a written batch visible to readers and returns the waiters to wake.
+    private func publish(_ result: AppendResult, dataBytes: UInt64) -> [Waiter] {
+        shared.withLock { state -> [Waiter] in
             let last = state.segments.count - 1
             state.segments[last].recordCount += result.count
             state.segments[last].dataSize += dataBytes
@@ -149,7 +151,6 @@ extension RecordLog {
             }
             return ready
         }
-        for waiter in woken { waiter.wake() }
     }
 
     /// Undoes a failed batch's partial writes. If even that fails, the log stops taking writes,

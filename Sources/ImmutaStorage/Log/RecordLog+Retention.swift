@@ -16,7 +16,10 @@ extension RecordLog {
                     let oldest = state.segments[0]
                     let overSize = config.retentionBytes.map { total > $0 } ?? false
                     let tooOld = config.retentionMilliseconds.map { age in
-                        (oldest.lastTimestamp ?? now) < now - age * 1_000_000
+                        // Saturating: `now` comes from the caller and the age from a checked
+                        // configuration, but neither subtraction may trap whatever they are.
+                        let cutoff = now.subtractingSaturating(age.multipliedSaturating(by: 1_000_000))
+                        return (oldest.lastTimestamp ?? now) < cutoff
                     } ?? false
                     guard overSize || tooOld else { break }
                     total -= oldest.totalBytes

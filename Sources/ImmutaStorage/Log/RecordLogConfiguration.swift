@@ -14,7 +14,8 @@ public enum Durability: Sendable, Hashable, CustomStringConvertible, Codable {
         case "none": self = .none
         case "fsync": self = .fsync
         default:
-            guard text.hasPrefix("interval:"), let ms = Int(text.dropFirst("interval:".count)), ms > 0, ms <= 3_600_000
+            guard text.hasPrefix("interval:"), let ms = Int(text.dropFirst("interval:".count)),
+                RecordLogConfiguration.durabilityIntervalRange.contains(ms)
             else {
                 throw StorageError.invalidConfiguration(
                     "durability \(String(reflecting: text)) is not one of none, fsync, interval:MS (MS from 1 to 3600000)")
@@ -59,8 +60,15 @@ public struct RecordLogConfiguration: Sendable, Hashable, Codable {
 
     /// The smallest segment size accepted.
     public static let minimumSegmentBytes: UInt64 = 4096
+    /// The largest segment size accepted (1 TiB).
+    public static let maximumSegmentBytes: UInt64 = 1 << 40
     /// The largest record size accepted.
     public static let maximumRecordBytes: UInt64 = 1 << 30
+    /// The allowed retention ages, in milliseconds: from 1 second to 100 years of 365.25 days.
+    /// The upper bound keeps `age × 10⁶` (nanoseconds) far inside an Int64.
+    public static let retentionMillisecondsRange: ClosedRange<Int64> = 1_000...3_155_760_000_000
+    /// The allowed `interval:MS` durability periods, in milliseconds (up to one hour).
+    public static let durabilityIntervalRange: ClosedRange<Int> = 1...3_600_000
 
     /// Creates a configuration; the defaults are 64 MiB segments, 8 MiB records, `fsync`, and no retention.
     public init(
@@ -77,10 +85,13 @@ public struct RecordLogConfiguration: Sendable, Hashable, Codable {
         self.retentionMilliseconds = retentionMilliseconds
     }
 
-    /// Checks every value against its allowed range.
+    /// Checks every value against its allowed range. Every configuration that enters the engine
+    /// (from a client, the configuration file or a topic's `topic.json`) passes through here, so
+    /// later arithmetic on these values cannot overflow.
     public func validate() throws {
-        guard segmentBytes >= Self.minimumSegmentBytes else {
-            throw StorageError.invalidConfiguration("segment size \(segmentBytes) is below the minimum of \(Self.minimumSegmentBytes) bytes")
+        guard (Self.minimumSegmentBytes...Self.maximumSegmentBytes).contains(segmentBytes) else {
+            throw StorageError.invalidConfiguration(
+                "segment size \(segmentBytes) must be from \(Self.minimumSegmentBytes) to \(Self.maximumSegmentBytes) bytes (4 KiB to 1 TiB)")
         }
         guard maxRecordBytes >= 1 && maxRecordBytes <= Self.maximumRecordBytes else {
             throw StorageError.invalidConfiguration("maximum record size \(maxRecordBytes) must be from 1 to \(Self.maximumRecordBytes) bytes")
@@ -88,11 +99,12 @@ public struct RecordLogConfiguration: Sendable, Hashable, Codable {
         if let retentionBytes, retentionBytes == 0 {
             throw StorageError.invalidConfiguration("retention bytes must be positive (omit it for no limit)")
         }
-        if let retentionMilliseconds, retentionMilliseconds <= 0 {
-            throw StorageError.invalidConfiguration("retention age must be positive (omit it for no limit)")
+        if let retentionMilliseconds, !Self.retentionMillisecondsRange.contains(retentionMilliseconds) {
+            throw StorageError.invalidConfiguration(
+                "retention age \(retentionMilliseconds) ms must be between 1 s and 100 years (1000 to 3155760000000 ms; omit it for no limit)")
         }
-        if case .interval(let ms) = durability, ms <= 0 {
-            throw StorageError.invalidConfiguration("durability interval must be positive")
+        if case .interval(let ms) = durability, !Self.durabilityIntervalRange.contains(ms) {
+            throw StorageError.invalidConfiguration("durability interval \(ms) ms must be from 1 to 3600000 ms")
         }
     }
 

@@ -29,10 +29,18 @@ public struct TopicMetadata: Sendable, Hashable, Codable {
     static func read(from directory: String) throws -> TopicMetadata {
         let path = directory + "/" + fileName
         let bytes = try FileIO.readAll(path)
+        let metadata: TopicMetadata
         do {
-            return try JSONDecoder().decode(TopicMetadata.self, from: Data(bytes))
+            metadata = try JSONDecoder().decode(TopicMetadata.self, from: Data(bytes))
         } catch {
             throw StorageError.invalidConfiguration("\(path) is not valid topic metadata: \(error)")
         }
+        guard metadata.version == 1 else {
+            throw StorageError.invalidConfiguration("\(path) has version \(metadata.version); this immutad reads version 1")
+        }
+        do { try metadata.configuration.validate() } catch {
+            throw StorageError.invalidConfiguration("\(path): \(error)")
+        }
+        return metadata
     }
 }

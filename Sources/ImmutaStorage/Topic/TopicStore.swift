@@ -75,8 +75,15 @@ public final class TopicStore: Sendable {
         }
     }
 
+    /// The number of topics.
+    public var count: Int { topics.withLock { $0.count } }
+
     /// The topic called `name`.
+    ///
+    /// - Throws: ``StorageError/invalidName(_:reason:)`` for a name no topic can have, else
+    ///   ``StorageError/topicNotFound(_:)``.
     public func topic(_ name: String) throws -> Topic {
+        try SafeName.validate(name)
         guard let topic = topics.withLock({ $0[name] }) else { throw StorageError.topicNotFound(name) }
         return topic
     }
@@ -90,6 +97,7 @@ public final class TopicStore: Sendable {
     /// Closes a topic and deletes its directory. Readers still holding its segments finish reading
     /// from the unlinked files.
     public func delete(_ name: String) throws {
+        try SafeName.validate(name)
         let topic = try topics.withLock { topics in
             guard let topic = topics.removeValue(forKey: name) else { throw StorageError.topicNotFound(name) }
             return topic

@@ -1,0 +1,95 @@
+import ImmutaProtocol
+import ImmutaStorage
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A RECORDS, DELIVERY or GROUP_DELIVERY frame, built off the event loop and written on it.
+///
+/// Small replies carry their records in the buffer: one write, and nothing held while queued.
+/// Larger ones send the records with sendfile from a duplicate of the segment's descriptor,
+/// which lives until the kernel has sent them; when no descriptor is to be had, the records are
+/// copied instead, so the frame header is never written without its data (the stream would go
+/// out of step).
+struct RecordsReply: Sendable {
+    /// Replies whose records take at most this many bytes are copied: below it a sendfile costs
+    /// more than the copy and a second write.
+    static let copyThreshold = 64 << 10
+
+    var head: ByteBuffer
+    var fileDescriptor: CInt?
+    var filePosition = 0
+    var fileLength = 0
+    var count = 0
+    var dataLength = 0
+
+    /// The size the reply takes in memory while queued.
+    var bufferedBytes: Int { head.readableBytes }
+
+    static func make(
+        _ opcode: Opcode, requestID: UInt32, slice: LogSlice?, firstOffset: UInt64 = 0, logEnd: UInt64,
+        deliveryCount: UInt16? = nil
+    ) throws -> RecordsReply {
+        let count = slice?.count ?? 0
+        let indexBytes = slice?.indexBytes.count ?? 0
+        let dataLength = Int(slice?.dataLength ?? 0)
+        let prefix = deliveryCount == nil ? 0 : 2
+        let bodyLength = prefix + WireRecordsHeader.size + indexBytes + dataLength
+        var descriptor: CInt?
+        if let slice, dataLength > copyThreshold { descriptor = slice.duplicateDataDescriptor() }
+        let inline = descriptor == nil ? dataLength : 0
+        var head = ByteBufferAllocator().buffer(capacity: Frame.headerSize + bodyLength - dataLength + inline)
+        Frame.writeHeader(into: &head, opcode: opcode, requestID: requestID, bodyLength: bodyLength)
+        if let deliveryCount { head.writeWire(deliveryCount) }
+        WireRecordsHeader(firstOffset: slice?.firstOffset ?? firstOffset, count: UInt32(count), logEndOffset: logEnd)
+            .encode(into: &head)
+        if let slice {
+            head.writeBytes(slice.indexBytes)
+            if inline > 0 {
+                do {
+                    try head.writeWithUnsafeMutableBytes(minimumWritableBytes: inline) { buffer in
+                        try slice.readData(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<inline]))
+                        return inline
+                    }
+                } catch {
+                    if let descriptor { close(descriptor) }
+                    throw error
+                }
+            }
+        }
+        return RecordsReply(
+            head: head, fileDescriptor: descriptor, filePosition: Int(slice?.dataPosition ?? 0),
+            fileLength: descriptor == nil ? 0 : dataLength, count: count, dataLength: dataLength)
+    }
+
+    /// Releases what an unwritten reply holds.
+    func discard() {
+        if let fileDescriptor { close(fileDescriptor) }
+    }
+}
+
+extension ConnectionHandler {
+    /// Writes a reply built by ``RecordsReply/make``, or releases it when the connection is gone.
+    func write(_ reply: RecordsReply, flush: Bool) {
+        guard let context, state != .closed else {
+            reply.discard()
+            return
+        }
+        context.write(wrapOutboundOut(.byteBuffer(reply.head)), promise: nil)
+        if let descriptor = reply.fileDescriptor {
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+            let region = FileRegion(
+                fileHandle: handle, readerIndex: reply.filePosition, endIndex: reply.filePosition + reply.fileLength)
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in try? handle.close() }
+            context.write(wrapOutboundOut(.fileRegion(region)), promise: promise)
+            broker.stats.bytesSentZeroCopy.wrappingAdd(Int64(reply.fileLength), ordering: .relaxed)
+        }
+        broker.stats.recordsDelivered.wrappingAdd(Int64(reply.count), ordering: .relaxed)
+        broker.stats.bytesDelivered.wrappingAdd(Int64(reply.dataLength), ordering: .relaxed)
+        if flush { context.flush() }
+    }
+}
