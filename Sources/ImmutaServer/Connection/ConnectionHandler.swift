@@ -39,6 +39,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Whether a batch of requests is running on the worker.
     var busy = false
     var readingPaused = false
+    var flushScheduled = false
     /// Whether the socket takes more; read by group deliveries from other threads.
     let writable = WritableFlag()
     let worker = DispatchQueue(label: "immuta.connection")
@@ -125,6 +126,11 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .awaitingHello:
             handshake(frame, context: context)
         case .ready:
+            // A second HELLO ends the connection whether or not its body parses.
+            if frame.opcode == .hello {
+                fail(ProtocolError(.helloRequired, "HELLO was already exchanged on this connection"), context: context)
+                return
+            }
             let request: Request
             do {
                 request = try Request(frame: frame)
@@ -133,17 +139,23 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 if failure.code.isFatal { fail(failure, context: context) } else { sendError(failure, requestID: frame.requestID) }
                 return
             }
-            if case .hello = request {
-                fail(ProtocolError(.helloRequired, "HELLO was already exchanged on this connection"), context: context)
-                return
-            }
             queue.append((request, frame.requestID))
             drain()
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        // Flushed in a task of its own, not inside this callback: when the read burst ends with the
+        // peer's EOF, a flush that fails here (EPIPE) closes the channel in the middle of NIO's
+        // half-closure handling, which then trips an assertion in NIOPosix (found by the fuzzer).
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let this = handler.value
+            this.flushScheduled = false
+            this.context?.flush()
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -21,6 +21,8 @@ struct RecordsReply: Sendable {
 
     var head: ByteBuffer
     var fileDescriptor: CInt?
+    /// The slice whose lease ``fileDescriptor`` is.
+    var leasedFrom: LogSlice?
     var filePosition = 0
     var fileLength = 0
     var count = 0
@@ -39,7 +41,7 @@ struct RecordsReply: Sendable {
         let prefix = deliveryCount == nil ? 0 : 2
         let bodyLength = prefix + WireRecordsHeader.size + indexBytes + dataLength
         var descriptor: CInt?
-        if let slice, dataLength > copyThreshold { descriptor = slice.duplicateDataDescriptor() }
+        if let slice, dataLength > copyThreshold { descriptor = slice.leaseDataDescriptor() }
         let inline = descriptor == nil ? dataLength : 0
         var head = ByteBufferAllocator().buffer(capacity: Frame.headerSize + bodyLength - dataLength + inline)
         Frame.writeHeader(into: &head, opcode: opcode, requestID: requestID, bodyLength: bodyLength)
@@ -55,19 +57,19 @@ struct RecordsReply: Sendable {
                         return inline
                     }
                 } catch {
-                    if let descriptor { close(descriptor) }
+                    if let descriptor { slice.returnDataDescriptor(descriptor) }
                     throw error
                 }
             }
         }
         return RecordsReply(
-            head: head, fileDescriptor: descriptor, filePosition: Int(slice?.dataPosition ?? 0),
+            head: head, fileDescriptor: descriptor, leasedFrom: descriptor == nil ? nil : slice, filePosition: Int(slice?.dataPosition ?? 0),
             fileLength: descriptor == nil ? 0 : dataLength, count: count, dataLength: dataLength)
     }
 
     /// Releases what an unwritten reply holds.
     func discard() {
-        if let fileDescriptor { close(fileDescriptor) }
+        if let fileDescriptor, let leasedFrom { leasedFrom.returnDataDescriptor(fileDescriptor) }
     }
 }
 
@@ -79,12 +81,15 @@ extension ConnectionHandler {
             return
         }
         context.write(wrapOutboundOut(.byteBuffer(reply.head)), promise: nil)
-        if let descriptor = reply.fileDescriptor {
+        if let descriptor = reply.fileDescriptor, let slice = reply.leasedFrom {
             let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
             let region = FileRegion(
                 fileHandle: handle, readerIndex: reply.filePosition, endIndex: reply.filePosition + reply.fileLength)
             let promise = context.eventLoop.makePromise(of: Void.self)
-            promise.futureResult.whenComplete { _ in try? handle.close() }
+            // The lease goes back to the descriptor cache, which closes it and counts it free.
+            promise.futureResult.whenComplete { _ in
+                if let owned = try? handle.takeDescriptorOwnership() { slice.returnDataDescriptor(owned) }
+            }
             context.write(wrapOutboundOut(.fileRegion(region)), promise: promise)
             broker.stats.bytesSentZeroCopy.wrappingAdd(Int64(reply.fileLength), ordering: .relaxed)
         }

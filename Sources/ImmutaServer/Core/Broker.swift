@@ -20,6 +20,8 @@ public final class Broker: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.logger = logger
         settings = Mutex(configuration)
+        // Before any log opens: recovery of many topics must already stay within the bound.
+        DescriptorCache.shared.capacityFiles = configuration.limits.maxOpenSegmentFiles
         let (store, reports) = try TopicStore.open(dataDirectory: configuration.dataDirectory)
         self.store = store
         groups = try GroupManager(store: store, logger: logger)
@@ -37,6 +39,7 @@ public final class Broker: Sendable {
     /// Replaces the settings that can change while running (topic defaults, limits).
     public func updateConfiguration(_ configuration: ServerConfiguration) {
         settings.withLock { $0 = configuration }
+        DescriptorCache.shared.capacityFiles = configuration.limits.maxOpenSegmentFiles
     }
 
     /// Applies the per-topic settings of the configuration file to the topics that exist.

@@ -1,3 +1,4 @@
+import ImmutaStorage
 import Synchronization
 
 /// Counters the daemon reports through STATS and the systemd status line.
@@ -40,6 +41,7 @@ public final class ServerStats: Sendable {
             ("bytes_sent_zero_copy", bytesSentZeroCopy.load(ordering: .relaxed)),
             ("protocol_errors", protocolErrors.load(ordering: .relaxed)),
             ("connection_handlers", connectionHandlers.load(ordering: .relaxed)),
+            ("open_segment_files", Int64(DescriptorCache.shared.openFiles)),
         ]
     }
 }

@@ -102,8 +102,9 @@ enum LogRecovery {
     /// A closed segment: its index is whole and its last entry ends a batch exactly at the end of
     /// the data file.
     private static func checkSealed(_ segment: Segment, log: String) throws -> SegmentState {
-        let indexSize = try FileIO.size(segment.index, path: segment.indexPath)
-        let dataSize = try FileIO.size(segment.data, path: segment.dataPath)
+        let (indexSize, dataSize) = try segment.withFiles {
+            (try FileIO.size($0.index, path: segment.indexPath), try FileIO.size($0.data, path: segment.dataPath))
+        }
         guard indexSize % UInt64(IndexEntry.size) == 0 else {
             throw StorageError.unrecoverable(
                 log: log, file: segment.indexPath, position: indexSize,
@@ -134,10 +135,15 @@ enum LogRecovery {
     private static func recoverTail(
         _ segment: Segment, log: String, policy: RecoveryPolicy, report: inout RecoveryReport
     ) throws -> SegmentState {
-        let indexSize = try FileIO.size(segment.index, path: segment.indexPath)
-        let dataSize = try FileIO.size(segment.data, path: segment.dataPath)
-        let indexBytes = try FileIO.read(segment.index, count: Int(indexSize), at: 0, path: segment.indexPath)
-        let dataBytes = try FileIO.read(segment.data, count: Int(dataSize), at: 0, path: segment.dataPath)
+        let (indexSize, dataSize, indexBytes, dataBytes) = try segment.withFiles { files in
+            let indexSize = try FileIO.size(files.index, path: segment.indexPath)
+            let dataSize = try FileIO.size(files.data, path: segment.dataPath)
+            return (
+                indexSize, dataSize,
+                try FileIO.read(files.index, count: Int(indexSize), at: 0, path: segment.indexPath),
+                try FileIO.read(files.data, count: Int(dataSize), at: 0, path: segment.dataPath)
+            )
+        }
         let entryCount = Int(indexSize) / IndexEntry.size
 
         var goodRecords = 0
@@ -207,10 +213,12 @@ enum LogRecovery {
                     + "dropped \(droppedRecords) index entries, \(indexSize - keptIndexBytes) index bytes "
                     + "and \(dataSize - goodDataEnd) data bytes")
             // Index first: an index never points past its data, even if this repair is interrupted.
-            try FileIO.truncate(segment.index, to: keptIndexBytes, path: segment.indexPath)
-            try FileIO.dataSync(segment.index, path: segment.indexPath)
-            try FileIO.truncate(segment.data, to: goodDataEnd, path: segment.dataPath)
-            try FileIO.dataSync(segment.data, path: segment.dataPath)
+            try segment.withFiles { files in
+                try FileIO.truncate(files.index, to: keptIndexBytes, path: segment.indexPath)
+                try FileIO.dataSync(files.index, path: segment.indexPath)
+                try FileIO.truncate(files.data, to: goodDataEnd, path: segment.dataPath)
+                try FileIO.dataSync(files.data, path: segment.dataPath)
+            }
         }
         return SegmentState(
             segment: segment, recordCount: UInt64(goodRecords), dataSize: goodDataEnd,

@@ -61,17 +61,22 @@ public struct LogSlice: Sendable {
     public var nextOffset: UInt64 { firstOffset + UInt64(entries.count) }
     /// Path of the data file.
     public var dataPath: String { segment.dataPath }
-    /// A duplicate of the data file's descriptor, for a sendfile that may outlive the slice; the
-    /// caller closes it. Nil when the process is out of descriptors.
-    public func duplicateDataDescriptor() -> CInt? {
-        let descriptor = dup(segment.data.rawValue)
-        return descriptor < 0 ? nil : descriptor
+    /// A duplicate of the data file's descriptor, for a sendfile that may outlive the slice,
+    /// counted against `max_open_segment_files`; give it back with ``returnDataDescriptor(_:)``.
+    /// Nil when there is no room for another descriptor (copy the records instead).
+    public func leaseDataDescriptor() -> CInt? {
+        segment.leaseDataDescriptor()
+    }
+
+    /// Closes a descriptor from ``leaseDataDescriptor()``.
+    public func returnDataDescriptor(_ descriptor: CInt) {
+        segment.returnLease(descriptor)
     }
 
     /// Copies the slice's seed-format records into `buffer`, which must hold ``dataLength`` bytes.
     /// For small replies a copy is cheaper than a sendfile and holds no descriptor while queued.
     public func readData(into buffer: UnsafeMutableRawBufferPointer) throws {
-        let read = try FileIO.read(segment.data, into: buffer, at: dataPosition, path: segment.dataPath)
+        let read = try segment.withFiles { try FileIO.read($0.data, into: buffer, at: dataPosition, path: segment.dataPath) }
         guard read == buffer.count else {
             throw StorageError.unrecoverable(
                 log: segment.dataPath, file: segment.dataPath, position: dataPosition + UInt64(read),

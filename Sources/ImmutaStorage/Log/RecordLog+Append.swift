@@ -83,11 +83,13 @@ extension RecordLog {
             let indexPosition = state.activeCount * UInt64(IndexEntry.size)
             do {
                 // Data first, then index: an index entry never points at data that is not written.
-                try FileIO.write(segment.data, bytes, at: base, path: segment.dataPath)
-                try state.indexScratch.withUnsafeBytes { (index) in
-                    try FileIO.write(
-                        segment.index, UnsafeRawBufferPointer(rebasing: index[0..<indexBytes]), at: indexPosition,
-                        path: segment.indexPath)
+                try segment.withFiles { files in
+                    try FileIO.write(files.data, bytes, at: base, path: segment.dataPath)
+                    try state.indexScratch.withUnsafeBytes { (index) in
+                        try FileIO.write(
+                            files.index, UnsafeRawBufferPointer(rebasing: index[0..<indexBytes]), at: indexPosition,
+                            path: segment.indexPath)
+                    }
                 }
             } catch {
                 rollBack(segment, dataSize: base, indexSize: indexPosition, cause: error)
@@ -157,8 +159,10 @@ extension RecordLog {
     /// since its files no longer match what readers were told.
     private func rollBack(_ segment: Segment, dataSize: UInt64, indexSize: UInt64, cause: any Error) {
         do {
-            try FileIO.truncate(segment.index, to: indexSize, path: segment.indexPath)
-            try FileIO.truncate(segment.data, to: dataSize, path: segment.dataPath)
+            try segment.withFiles { files in
+                try FileIO.truncate(files.index, to: indexSize, path: segment.indexPath)
+                try FileIO.truncate(files.data, to: dataSize, path: segment.dataPath)
+            }
         } catch {
             syncState.withLock { state in
                 if state.failure == nil { state.failure = StorageError.wrap(error) }
@@ -176,8 +180,7 @@ extension RecordLog {
             let sealed = state.active
             syncState.withLock { $0.sealedUnflushed.append(sealed) }
         } else {
-            try FileIO.dataSync(state.active.data, path: state.active.dataPath)
-            try FileIO.dataSync(state.active.index, path: state.active.indexPath)
+            try state.active.sync()
         }
         let segment = try Segment(directory: directory, baseOffset: state.nextOffset, create: true)
         try FileIO.syncDirectory(directory)

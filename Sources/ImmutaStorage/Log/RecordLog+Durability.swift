@@ -33,13 +33,8 @@ extension RecordLog {
 
     /// Flushes everything written so far, synchronously.
     public func sync() throws {
-        for old in syncState.withLock({ $0.sealedUnflushed }) {
-            try FileIO.dataSync(old.data, path: old.dataPath)
-            try FileIO.dataSync(old.index, path: old.indexPath)
-        }
-        let segment = shared.withLock { $0.segments[$0.segments.count - 1].segment }
-        try FileIO.dataSync(segment.data, path: segment.dataPath)
-        try FileIO.dataSync(segment.index, path: segment.indexPath)
+        for old in syncState.withLock({ $0.sealedUnflushed }) { try old.sync() }
+        try shared.withLock { $0.segments[$0.segments.count - 1].segment }.sync()
     }
 
     /// Asks for a background flush up to `offset` without waiting for it.
@@ -79,13 +74,9 @@ extension RecordLog {
             let sealed = syncState.withLock { $0.sealedUnflushed }
             var failure: StorageError?
             do {
-                for old in sealed {
-                    try FileIO.dataSync(old.data, path: old.dataPath)
-                    try FileIO.dataSync(old.index, path: old.indexPath)
-                }
+                for old in sealed { try old.sync() }
                 syncState.withLock { state in state.sealedUnflushed.removeAll { old in sealed.contains { $0 === old } } }
-                try FileIO.dataSync(segment.data, path: segment.dataPath)
-                try FileIO.dataSync(segment.index, path: segment.indexPath)
+                try segment.sync()
             } catch {
                 failure = StorageError.wrap(error)
             }

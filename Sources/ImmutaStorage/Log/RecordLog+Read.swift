@@ -27,9 +27,11 @@ extension RecordLog {
         // Every record takes at least its 8-byte size prefix, which bounds how many can fit.
         let wanted = Int(min(UInt64(max(1, maxRecords)), available, UInt64(max(1, maxBytes / RecordFraming.headerSize))))
         let relative = offset - state.baseOffset
-        var raw = try FileIO.read(
-            state.segment.index, count: wanted * IndexEntry.size, at: relative * UInt64(IndexEntry.size),
-            path: state.segment.indexPath)
+        var raw = try state.segment.withFiles {
+            try FileIO.read(
+                $0.index, count: wanted * IndexEntry.size, at: relative * UInt64(IndexEntry.size),
+                path: state.segment.indexPath)
+        }
         guard raw.count == wanted * IndexEntry.size else {
             throw StorageError.unrecoverable(
                 log: name, file: state.segment.indexPath, position: relative * UInt64(IndexEntry.size),
@@ -65,7 +67,9 @@ extension RecordLog {
         let (entries, _) = try self.entries(from: offset, in: state, maxRecords: maxRecords, maxBytes: maxBytes)
         let start = entries[0].position
         let end = entries[entries.count - 1].endPosition
-        let data = try FileIO.read(state.segment.data, count: Int(end - start), at: start, path: state.segment.dataPath)
+        let data = try state.segment.withFiles {
+            try FileIO.read($0.data, count: Int(end - start), at: start, path: state.segment.dataPath)
+        }
         guard data.count == Int(end - start) else {
             throw StorageError.checksumMismatch(log: name, offset: offset + UInt64(entries.count - 1), file: state.segment.dataPath)
         }
@@ -120,7 +124,11 @@ extension RecordLog {
     /// the index entries of one segment; no data is read.
     public func offset(atOrAfter timestamp: Int64) throws -> UInt64 {
         let (segments, next) = shared.withLock { ($0.segments, $0.nextOffset) }
-        guard let state = segments.first(where: { ($0.lastTimestamp ?? .min) >= timestamp }) else { return next }
+        // Only segments holding records: an empty one (a new log, or right after a roll) has no
+        // timestamp to compare, and searching it would underflow `recordCount - 1`.
+        guard let state = segments.first(where: { $0.recordCount > 0 && ($0.lastTimestamp ?? .min) >= timestamp }) else {
+            return next
+        }
         var low: UInt64 = 0
         var high = state.recordCount - 1
         while low < high {

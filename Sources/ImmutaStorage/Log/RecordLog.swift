@@ -162,12 +162,8 @@ public final class RecordLog: Sendable {
         let active = try writer.withLock { (state) -> Segment? in
             guard !state.closed else { return nil }
             state.closed = true
-            for sealed in syncState.withLock({ $0.sealedUnflushed }) {
-                try FileIO.dataSync(sealed.data, path: sealed.dataPath)
-                try FileIO.dataSync(sealed.index, path: sealed.indexPath)
-            }
-            try FileIO.dataSync(state.active.data, path: state.active.dataPath)
-            try FileIO.dataSync(state.active.index, path: state.active.indexPath)
+            for sealed in syncState.withLock({ $0.sealedUnflushed }) { try sealed.sync() }
+            try state.active.sync()
             return state.active
         }
         guard active != nil else { return }

@@ -21,23 +21,33 @@ package enum SegmentNames {
     }
 }
 
-/// One segment's open files. The descriptors stay open for as long as anyone holds the segment,
-/// so a reader keeps reading a segment that retention has already unlinked.
+/// One segment's files. They are opened through the process's ``DescriptorCache``: a call that
+/// uses them pins them (``withFiles(_:)``), and an idle segment's descriptors may be closed and
+/// reopened later, so the number of open files stays bounded whatever the number of segments.
 package final class Segment: Sendable {
     package let baseOffset: UInt64
     package let dataPath: String
     package let indexPath: String
-    package let data: FileDescriptor
-    package let index: FileDescriptor
+    private let id: UInt64
+    private let cache: DescriptorCache
 
-    package init(directory: String, baseOffset: UInt64, create: Bool) throws {
+    package init(directory: String, baseOffset: UInt64, create: Bool, cache: DescriptorCache = .shared) throws {
         self.baseOffset = baseOffset
+        self.cache = cache
         let stem = directory + "/" + SegmentNames.stem(baseOffset)
         dataPath = stem + SegmentNames.dataExtension
         indexPath = stem + SegmentNames.indexExtension
-        data = try FileIO.open(dataPath, create: create, exclusive: create)
+        id = cache.makeID()
+        // The first open creates the files (exclusively) or checks that both exist.
+        let (dataPath, indexPath) = (dataPath, indexPath)
+        _ = try cache.pin(id) { try Self.open(dataPath, indexPath, create: create) }
+        cache.unpin(id)
+    }
+
+    private static func open(_ dataPath: String, _ indexPath: String, create: Bool) throws -> SegmentDescriptors {
+        let data = try FileIO.open(dataPath, create: create, exclusive: create)
         do {
-            index = try FileIO.open(indexPath, create: create, exclusive: create)
+            return SegmentDescriptors(data: data, index: try FileIO.open(indexPath, create: create, exclusive: create))
         } catch {
             try? data.close()
             throw error
@@ -45,14 +55,42 @@ package final class Segment: Sendable {
     }
 
     deinit {
-        try? data.close()
-        try? index.close()
+        cache.forget(id)
+    }
+
+    /// Runs `body` with both files open; the cache does not close them meanwhile.
+    package func withFiles<T>(_ body: (SegmentDescriptors) throws -> T) throws -> T {
+        let (dataPath, indexPath) = (dataPath, indexPath)
+        let files = try cache.pin(id) { try Self.open(dataPath, indexPath, create: false) }
+        defer { cache.unpin(id) }
+        return try body(files)
+    }
+
+    /// fdatasync of data, then index.
+    package func sync() throws {
+        try withFiles { files in
+            try FileIO.dataSync(files.data, path: dataPath)
+            try FileIO.dataSync(files.index, path: indexPath)
+        }
+    }
+
+    /// A duplicate of the data file's descriptor for a sendfile that outlives this call, counted
+    /// against the cache's capacity; nil when there is no room (copy instead).
+    package func leaseDataDescriptor() -> CInt? {
+        try? withFiles { cache.leaseDuplicate(of: $0.data.rawValue) }
+    }
+
+    /// Gives back a descriptor from ``leaseDataDescriptor()``.
+    package func returnLease(_ descriptor: CInt) {
+        cache.returnLease(descriptor)
     }
 
     /// Reads `count` index entries starting at record `first` (relative to the segment), unchecked
     /// beyond their own checksums.
     package func readEntries(first: UInt64, count: Int, log: String) throws -> [IndexEntry] {
-        let bytes = try FileIO.read(index, count: count * IndexEntry.size, at: first * UInt64(IndexEntry.size), path: indexPath)
+        let bytes = try withFiles {
+            try FileIO.read($0.index, count: count * IndexEntry.size, at: first * UInt64(IndexEntry.size), path: indexPath)
+        }
         guard bytes.count == count * IndexEntry.size else {
             throw StorageError.unrecoverable(log: log, file: indexPath, position: first * UInt64(IndexEntry.size), reason: "the index ends early")
         }
@@ -71,10 +109,12 @@ package final class Segment: Sendable {
         }
     }
 
-    /// Unlinks both files (the descriptors stay usable until the last holder lets go).
+    /// Unlinks both files and closes their cached descriptors (a read in progress finishes on
+    /// its pinned descriptors; a later one fails, as the records are gone).
     package func unlinkFiles() throws {
         try FileIO.remove(dataPath)
         try FileIO.remove(indexPath)
+        cache.forget(id)
     }
 }
 

@@ -35,6 +35,15 @@ final class RawSession {
         }
     }
 
+    /// The next frame answering request `id`, skipping pushes for earlier subscriptions and
+    /// memberships.
+    func frame(answering id: UInt32, timeout: Duration = .seconds(20)) throws -> Frame {
+        while true {
+            let next = try frame(timeout: timeout)
+            if next.requestID == id { return next }
+        }
+    }
+
     func response(timeout: Duration = .seconds(20)) throws -> Response {
         try Response(frame: frame(timeout: timeout))
     }
