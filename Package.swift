@@ -89,6 +89,23 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // Test tool, not installed: libFuzzer target for the frame decoder and request parsing (scripts/fuzz.sh).
+        .executableTarget(
+            name: "immuta-fuzz-decoder",
+            dependencies: ["ImmutaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: upcoming
+        ),
+        // Test tool, not installed: sends random and mutated frames to a live immutad (scripts/fuzz.sh).
+        .executableTarget(
+            name: "immuta-netfuzz",
+            dependencies: [
+                "Immuta",
+                "ImmutaProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
         .target(name: "ImmutaDaemonTesting", swiftSettings: upcoming),
         // Test-only consumer-group member process for ImmutaIntegrationTests; not installed.
         .executableTarget(
