@@ -124,6 +124,7 @@ let package = Package(
                 "immutactl",
                 "immuta-group-member",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: upcoming
         ),

@@ -11,13 +11,16 @@ import Glibc
 ///
 /// Small replies carry their records in the buffer: one write, and nothing held while queued.
 /// Larger ones send the records with sendfile from a duplicate of the segment's descriptor,
-/// which lives until the kernel has sent them; when no descriptor is to be had, the records are
-/// copied instead, so the frame header is never written without its data (the stream would go
-/// out of step).
+/// which lives until the kernel has sent them; when no descriptor is to be had, the reply is cut
+/// to what fits in a small copy, so the frame header is never written without its data (the
+/// stream would go out of step) and no reply holds more than about 64 KiB of memory.
 struct RecordsReply: Sendable {
     /// Replies whose records take at most this many bytes are copied: below it a sendfile costs
     /// more than the copy and a second write.
     static let copyThreshold = 64 << 10
+    /// The most records one reply carries. Their index entries travel from memory (32 bytes
+    /// each), so this bounds what a reply holds however small the records: 128 KiB.
+    static let maxRecords = 4096
 
     var head: ByteBuffer
     var fileDescriptor: CInt?
@@ -32,16 +35,22 @@ struct RecordsReply: Sendable {
     var bufferedBytes: Int { head.readableBytes }
 
     static func make(
-        _ opcode: Opcode, requestID: UInt32, slice: LogSlice?, firstOffset: UInt64 = 0, logEnd: UInt64,
+        _ opcode: Opcode, requestID: UInt32, slice wanted: LogSlice?, firstOffset: UInt64 = 0, logEnd: UInt64,
         deliveryCount: UInt16? = nil
     ) throws -> RecordsReply {
+        var slice = wanted
+        var descriptor: CInt?
+        if let large = slice, large.dataLength > UInt64(copyThreshold) {
+            descriptor = large.leaseDataDescriptor()
+            // No descriptor to spare (max_open_segment_files): send fewer records, copied, rather
+            // than hold a large copy in memory. The client asks again from where this ends.
+            if descriptor == nil { slice = large.prefix(fittingIn: copyThreshold) }
+        }
         let count = slice?.count ?? 0
         let indexBytes = slice?.indexBytes.count ?? 0
         let dataLength = Int(slice?.dataLength ?? 0)
         let prefix = deliveryCount == nil ? 0 : 2
         let bodyLength = prefix + WireRecordsHeader.size + indexBytes + dataLength
-        var descriptor: CInt?
-        if let slice, dataLength > copyThreshold { descriptor = slice.leaseDataDescriptor() }
         let inline = descriptor == nil ? dataLength : 0
         var head = ByteBufferAllocator().buffer(capacity: Frame.headerSize + bodyLength - dataLength + inline)
         Frame.writeHeader(into: &head, opcode: opcode, requestID: requestID, bodyLength: bodyLength)

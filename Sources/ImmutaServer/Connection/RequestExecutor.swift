@@ -117,7 +117,8 @@ struct RequestExecutor: Sendable {
         let offset = try topic.log.resolve(start.storagePosition)
         // One response must fit the frame limit clients were told about in HELLO_OK.
         let frameRoom = broker.configuration.maxFrameLength - ServerConfiguration.frameOverhead
-        let limits = FetchLimits(records: Int(max(1, maxRecords)), bytes: min(Int(max(1, maxBytes)), frameRoom))
+        let limits = FetchLimits(
+            records: min(Int(max(1, maxRecords)), RecordsReply.maxRecords), bytes: min(Int(max(1, maxBytes)), frameRoom))
         let slice = try topic.log.slice(from: offset, maxRecords: limits.records, maxBytes: limits.bytes)
         if slice != nil || waitMilliseconds == 0 {
             let reply = try RecordsReply.make(

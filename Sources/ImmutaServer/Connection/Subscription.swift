@@ -38,7 +38,7 @@ final class Subscription {
 extension ConnectionHandler {
     /// The most one DELIVERY carries, so that credit and socket back-pressure stay fine-grained.
     static let deliveryMaxBytes = 1 << 20
-    static let deliveryMaxRecords = 65_536
+    static let deliveryMaxRecords = RecordsReply.maxRecords
 
     func openSubscription(_ id: UInt32, topic: Topic, offset: UInt64, records: UInt32, bytes: UInt64) {
         guard subscriptions.count < limits.maxSubscriptionsPerConnection else {

@@ -12,8 +12,9 @@ public struct ServerLimits: Sendable, Hashable {
     /// FETCHes, PRODUCEs waiting for their fsync, requests queued behind a full socket).
     public var maxRequestsInFlight = 1024
     /// `max_queued_reply_bytes`: replies the daemon queues for one connection before it stops
-    /// producing more for it (the socket's write-buffer high-water mark).
-    public var maxQueuedReplyBytes = 4 << 20
+    /// producing more for it (the socket's write-buffer high-water mark). A client that never
+    /// reads holds about twice this; the default keeps 1,024 such clients within 512 MiB.
+    public var maxQueuedReplyBytes = 256 << 10
     /// `max_subscriptions_per_connection`.
     public var maxSubscriptionsPerConnection = 256
     /// `max_topics`: topics in the data directory.

@@ -61,6 +61,17 @@ public struct LogSlice: Sendable {
     public var nextOffset: UInt64 { firstOffset + UInt64(entries.count) }
     /// Path of the data file.
     public var dataPath: String { segment.dataPath }
+    /// The first records of the slice whose data fits in `bytes` (always at least one record).
+    public func prefix(fittingIn bytes: Int) -> LogSlice {
+        var count = 1
+        while count < entries.count && entries[count].endPosition - dataPosition <= UInt64(bytes) { count += 1 }
+        guard count < entries.count else { return self }
+        return LogSlice(
+            firstOffset: firstOffset, entries: Array(entries[0..<count]),
+            indexBytes: Array(indexBytes[0..<(count * IndexEntry.size)]), dataPosition: dataPosition,
+            dataLength: entries[count - 1].endPosition - dataPosition, segment: segment)
+    }
+
     /// A duplicate of the data file's descriptor, for a sendfile that may outlive the slice,
     /// counted against `max_open_segment_files`; give it back with ``returnDataDescriptor(_:)``.
     /// Nil when there is no room for another descriptor (copy the records instead).
