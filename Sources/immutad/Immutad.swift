@@ -74,9 +74,15 @@ struct Immutad: AsyncParsableCommand {
         }
         LoggingSetup.bootstrap(level: settings.logLevel, forceJournal: settings.forceJournal)
         let logger = Logger(label: "immutad")
-        if let stall = ProcessEnvironment.integer("IMMUTA_TEST_WRITER_STALL_MS") {
-            RecordLog._processWideWriterStall.store(stall * 1_000_000, ordering: .relaxed)
-            logger.warning("test hook: every append stalls", metadata: ["milliseconds": "\(stall)"])
+        if let faults = ProcessEnvironment.string("IMMUTA_TEST_IO_FAULTS") {
+            // Tests only: the storage engine's system calls stall or fail as the rules say.
+            do {
+                IOFaults.install(try IOFaults.parse(faults))
+                logger.warning("test hook: injecting I/O faults", metadata: ["rules": "\(faults)"])
+            } catch {
+                logger.critical("IMMUTA_TEST_IO_FAULTS: \(error)")
+                throw ExitCode(78)
+            }
         }
         do {
             try await Daemon(settings: settings, configPath: config, commandLine: self, logger: logger).run()

@@ -4,9 +4,8 @@ import Glibc
 
 /// Reads the environment (for test hooks).
 enum ProcessEnvironment {
-    static func integer(_ name: String) -> Int64? {
-        guard let value = getenv(name) else { return nil }
-        return Int64(String(cString: value))
+    static func string(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }
 

@@ -32,7 +32,7 @@ import Testing
         let notify = try NotifySocket(directory: dir.path, abstract: false)
         let daemon = try await DaemonProcess.start(
             in: dir.path,
-            environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000", "IMMUTA_TEST_WRITER_STALL_MS": "3000"],
+            environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000", "IMMUTA_TEST_IO_FAULTS": "write:/topics/slow/:delay=3000@1x1"],
             waitUntilReady: false)
         _ = try #require(notify.receive(until: "READY=1"))
         _ = try #require(notify.receive(until: "WATCHDOG=1"))

@@ -76,6 +76,7 @@ public enum ConfigFile {
             case _ where ServerLimits.keys.contains(name):
                 try reader.limit(name, value, into: &settings.server.limits)
             case "event_loop_threads": settings.server.eventLoopThreads = Int(try reader.integer(value, name, range: 0...256))
+            case "io_threads": settings.server.ioThreads = Int(try reader.integer(value, name, range: 1...1024))
             case "retention_check_interval":
                 settings.server.retentionCheckMilliseconds = try reader.duration(value, name) ?? 60_000
             case "topic_defaults":
@@ -93,7 +94,7 @@ public enum ConfigFile {
             default:
                 throw reader.error(
                     key, name,
-                    "is not a setting; known settings: data_dir, socket, socket_mode, log_level, journal, max_frame_bytes, \(ServerLimits.keys.joined(separator: ", ")), event_loop_threads, retention_check_interval, topic_defaults, topics")
+                    "is not a setting; known settings: data_dir, socket, socket_mode, log_level, journal, max_frame_bytes, \(ServerLimits.keys.joined(separator: ", ")), event_loop_threads, io_threads, retention_check_interval, topic_defaults, topics")
             }
         }
         if let problem = settings.server.inconsistency() {

@@ -45,6 +45,7 @@ public struct DaemonSettings: Sendable, Hashable {
         if server.socketMode != new.server.socketMode { changes.append("socket_mode") }
         if server.maxFrameLength != new.server.maxFrameLength { changes.append("max_frame_bytes") }
         if server.eventLoopThreads != new.server.eventLoopThreads { changes.append("event_loop_threads") }
+        if server.ioThreads != new.server.ioThreads { changes.append("io_threads") }
         if forceJournal != new.forceJournal { changes.append("journal") }
         return changes
     }

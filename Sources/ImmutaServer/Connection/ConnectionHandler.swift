@@ -1,4 +1,3 @@
-import Dispatch
 import ImmutaProtocol
 import ImmutaStorage
 import Logging
@@ -42,7 +41,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     var flushScheduled = false
     /// Whether the socket takes more; read by group deliveries from other threads.
     let writable = WritableFlag()
-    let worker = DispatchQueue(label: "immuta.connection")
+    let worker: SerialWorker
     var timers = ConnectionTimers()
     /// Limits already logged for this client, so a client hammering one is logged once.
     var limitsLogged: Set<UInt16> = []
@@ -52,6 +51,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     init(broker: Broker, logger: Logger) {
         self.broker = broker
         self.limits = broker.configuration.limits
+        self.worker = SerialWorker(pool: broker.ioPool)
         self.logger = logger
         broker.stats.connectionHandlers.wrappingAdd(1, ordering: .relaxed)
     }

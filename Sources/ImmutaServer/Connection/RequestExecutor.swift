@@ -37,7 +37,8 @@ struct RequestExecutor: Sendable {
         case .ping:
             return { $0.send(.pong, requestID: requestID) }
         case .stats:
-            let entries = broker.stats.snapshot(topics: broker.store.count)
+            let entries = broker.stats.snapshot(
+                topics: broker.store.count, longestWriterStallNanoseconds: broker.longestWriterStallNanoseconds)
             let response = Response.stats(entries.map { Response.StatsEntry(name: $0.0, value: $0.1) })
             return { $0.send(response, requestID: requestID) }
         case .createTopic(let name, let config):

@@ -1,4 +1,3 @@
-import Dispatch
 import ImmutaProtocol
 import ImmutaStorage
 import NIOCore

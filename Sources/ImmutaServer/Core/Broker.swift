@@ -1,5 +1,6 @@
 import ImmutaProtocol
 import ImmutaStorage
+import NIOPosix
 import Logging
 import Synchronization
 
@@ -11,6 +12,8 @@ public final class Broker: Sendable {
     public let stats = ServerStats()
     /// Every consumer group.
     let groups: GroupManager
+    /// The threads that run requests and group deliveries: everything that touches the disk.
+    let ioPool: NIOThreadPool
     /// The connection limits' counts.
     let admission = ConnectionAdmission()
     private let settings: Mutex<ServerConfiguration>
@@ -24,7 +27,9 @@ public final class Broker: Sendable {
         DescriptorCache.shared.capacityFiles = configuration.limits.maxOpenSegmentFiles
         let (store, reports) = try TopicStore.open(dataDirectory: configuration.dataDirectory)
         self.store = store
-        groups = try GroupManager(store: store, logger: logger)
+        ioPool = NIOThreadPool(numberOfThreads: configuration.ioThreads)
+        ioPool.start()
+        groups = try GroupManager(store: store, logger: logger, pool: ioPool)
         for (topic, report) in reports.sorted(by: { $0.key < $1.key }) {
             for note in report.notes {
                 logger.warning("recovery repaired a torn write", metadata: ["topic": "\(topic)", "detail": "\(note)"])
@@ -138,5 +143,6 @@ public final class Broker: Sendable {
     public func close() throws {
         groups.close()
         try store.close()
+        ioPool.shutdownGracefully { _ in }
     }
 }

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var retentionCheckMilliseconds: Int64
     /// Event loop threads (0: one per core).
     public var eventLoopThreads: Int
+    /// Threads that run requests and group deliveries, off the event loops (`io_threads`). A
+    /// request blocked on a stalled disk holds one; the others keep serving.
+    public var ioThreads = 32
 
     /// The default frame limit: a 16 MiB batch plus room for headers.
     public static let defaultMaxFrameLength = (16 << 20) + (64 << 10)

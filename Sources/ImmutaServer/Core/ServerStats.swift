@@ -26,7 +26,7 @@ public final class ServerStats: Sendable {
     /// Open connections.
     public var openConnections: Int64 { connections.load(ordering: .relaxed) }
 
-    func snapshot(topics: Int) -> [(String, Int64)] {
+    func snapshot(topics: Int, longestWriterStallNanoseconds: Int64 = 0) -> [(String, Int64)] {
         let uptime = ContinuousClock.now - startedAt
         return [
             ("uptime_ms", uptime.components.seconds * 1000 + uptime.components.attoseconds / 1_000_000_000_000_000),
@@ -42,6 +42,7 @@ public final class ServerStats: Sendable {
             ("protocol_errors", protocolErrors.load(ordering: .relaxed)),
             ("connection_handlers", connectionHandlers.load(ordering: .relaxed)),
             ("open_segment_files", Int64(DescriptorCache.shared.openFiles)),
+            ("longest_append_ms", longestWriterStallNanoseconds / 1_000_000),
         ]
     }
 }

@@ -1,5 +1,5 @@
-import Dispatch
 import ImmutaProtocol
+import NIOPosix
 import ImmutaStorage
 import Logging
 import Synchronization
@@ -71,9 +71,13 @@ final class ConsumerGroup: Sendable {
     let state: Mutex<State>
     /// Where deliveries are worked out: never on an event loop, and never inside a topic
     /// writer's lock (the pump may append to a dead-letter topic).
-    let pumpQueue = DispatchQueue(label: "immuta.group")
+    let pumpQueue: SerialWorker
 
-    init(topic: Topic, settings: GroupSettings, directory: String, offsets: GroupOffsetLog, store: TopicStore, logger: Logger) {
+    init(
+        topic: Topic, settings: GroupSettings, directory: String, offsets: GroupOffsetLog, store: TopicStore, logger: Logger,
+        pool: NIOThreadPool
+    ) {
+        pumpQueue = SerialWorker(pool: pool)
         self.topic = topic
         self.name = settings.group
         self.settings = settings

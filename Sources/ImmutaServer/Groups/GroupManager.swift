@@ -1,4 +1,5 @@
 import ImmutaProtocol
+import NIOPosix
 import ImmutaStorage
 import Logging
 import Synchronization
@@ -9,9 +10,11 @@ final class GroupManager: Sendable {
     let store: TopicStore
     let groupsDirectory: String
     let logger: Logger
+    let pool: NIOThreadPool
     private let groups = Mutex<[String: ConsumerGroup]>([:])
 
-    init(store: TopicStore, logger: Logger) throws {
+    init(store: TopicStore, logger: Logger, pool: NIOThreadPool) throws {
+        self.pool = pool
         self.store = store
         self.logger = logger
         groupsDirectory = store.dataDirectory + "/groups"
@@ -33,7 +36,7 @@ final class GroupManager: Sendable {
                 let settings = try GroupSettings.read(from: directory)
                 let offsets = try GroupOffsetLog(directory: directory, name: "group \(topicName)/\(groupName)")
                 loaded[Self.key(topicName, groupName)] = ConsumerGroup(
-                    topic: topic, settings: settings, directory: directory, offsets: offsets, store: store, logger: logger)
+                    topic: topic, settings: settings, directory: directory, offsets: offsets, store: store, logger: logger, pool: pool)
             }
         }
         groups.withLock { $0 = loaded }
@@ -87,7 +90,7 @@ final class GroupManager: Sendable {
             try FileIO.syncDirectory(topicDirectory)
             let reopened = try GroupOffsetLog(directory: directory, name: "group \(topicName)/\(groupName)")
             let group = ConsumerGroup(
-                topic: topic, settings: settings, directory: directory, offsets: reopened, store: store, logger: logger)
+                topic: topic, settings: settings, directory: directory, offsets: reopened, store: store, logger: logger, pool: pool)
             groups[Self.key(topicName, groupName)] = group
             logger.info("created consumer group", metadata: ["topic": "\(topicName)", "group": "\(groupName)", "offset": "\(startOffset)"])
             return group

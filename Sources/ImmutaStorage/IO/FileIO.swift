@@ -14,6 +14,7 @@ package enum FileIO {
     package static func open(_ path: String, create: Bool = false, exclusive: Bool = false, readOnly: Bool = false) throws
         -> FileDescriptor
     {
+        try IOFaults.check(.open, path)
         var options: FileDescriptor.OpenOptions = [.closeOnExec]
         if create { options.insert(.create) }
         if exclusive { options.insert(.exclusiveCreate) }
@@ -60,6 +61,7 @@ package enum FileIO {
     package static func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, at offset: UInt64, path: String)
         throws
     {
+        try IOFaults.check(.write, path)
         var done = 0
         while done < bytes.count {
             do {
@@ -81,6 +83,7 @@ package enum FileIO {
 
     /// Cuts or extends the file to `size` bytes.
     package static func truncate(_ fd: FileDescriptor, to size: UInt64, path: String) throws {
+        try IOFaults.check(.truncate, path)
         while ftruncate(fd.rawValue, off_t(size)) != 0 {
             if Errno(rawValue: errno) == Errno.interrupted { continue }
             throw StorageError.io(operation: "ftruncate", path: path, errno: Errno(rawValue: errno))
@@ -89,6 +92,7 @@ package enum FileIO {
 
     /// Flushes the file's data (and the metadata needed to read it back) to stable storage.
     package static func dataSync(_ fd: FileDescriptor, path: String) throws {
+        try IOFaults.check(.fsync, path)
         #if canImport(Glibc)
         let result = fdatasync(fd.rawValue)
         #else
@@ -99,6 +103,7 @@ package enum FileIO {
 
     /// Fsyncs a directory, making file creations, renames and deletions in it durable.
     package static func syncDirectory(_ path: String) throws {
+        try IOFaults.check(.fsync, path)
         let fd = try open(path, readOnly: true)
         defer { try? fd.close() }
         guard fsync(fd.rawValue) == 0 else { throw StorageError.io(operation: "fsync directory", path: path, errno: Errno(rawValue: errno)) }
@@ -143,6 +148,7 @@ package enum FileIO {
 
     /// Removes a file.
     package static func remove(_ path: String) throws {
+        try IOFaults.check(.unlink, path)
         guard unlink(path) == 0 || Errno(rawValue: errno) == Errno.noSuchFileOrDirectory else {
             throw StorageError.io(operation: "unlink", path: path, errno: Errno(rawValue: errno))
         }
@@ -150,6 +156,7 @@ package enum FileIO {
 
     /// Renames a file, replacing the target.
     package static func rename(_ from: String, to: String) throws {
+        try IOFaults.check(.rename, from)
         guard Glibc.rename(from, to) == 0 else { throw StorageError.io(operation: "rename", path: from, errno: Errno(rawValue: errno)) }
     }
 

@@ -46,11 +46,6 @@ extension RecordLog {
             guard !state.closed else { throw StorageError.closed(log: name) }
             writerBusySince.store(monotonicNanoseconds(), ordering: .relaxed)
             defer { writerBusySince.store(0, ordering: .relaxed) }
-            let stall = max(writerStallNanoseconds.load(ordering: .relaxed), Self._processWideWriterStall.load(ordering: .relaxed))
-            if stall > 0 {
-                var pause = timespec(tv_sec: Int(stall / 1_000_000_000), tv_nsec: Int(stall % 1_000_000_000))
-                nanosleep(&pause, nil)
-            }
 
             let count = try Self.countRecords(bytes, maxPayload: configuration.maxRecordBytes)
             if let expectedCount, expectedCount != count {

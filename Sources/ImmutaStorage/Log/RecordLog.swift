@@ -63,8 +63,6 @@ public final class RecordLog: Sendable {
     let syncQueue: DispatchQueue
     /// Monotonic nanoseconds at which the writer entered its current append, or 0 when idle.
     let writerBusySince = Atomic<Int64>(0)
-    /// Test hook: nanoseconds each append sleeps inside the writer, to simulate a stalled disk.
-    let writerStallNanoseconds = Atomic<Int64>(0)
 
     private init(directory: String, name: String, configuration: RecordLogConfiguration, segments: [SegmentState]) {
         self.directory = directory
@@ -145,15 +143,6 @@ public final class RecordLog: Sendable {
     public var writerBusyNanoseconds: Int64? {
         let since = writerBusySince.load(ordering: .relaxed)
         return since == 0 ? nil : monotonicNanoseconds() - since
-    }
-
-    /// Test hook: make every append of every log in the process stall for this many nanoseconds
-    /// (0 turns it off). immutad sets it from `IMMUTA_TEST_WRITER_STALL_MS` for watchdog tests.
-    public static let _processWideWriterStall = Atomic<Int64>(0)
-
-    /// Test hook: make every append stall for `nanoseconds` inside the writer (0 turns it off).
-    package func _setWriterStall(nanoseconds: Int64) {
-        writerStallNanoseconds.store(nanoseconds, ordering: .relaxed)
     }
 
     /// Flushes everything written, closes the files, and wakes every waiting reader. Later calls

@@ -1,0 +1,117 @@
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The storage engine's fault-injection seam: every system call in ``FileIO`` that changes a
+/// file (open, pwrite, fdatasync, ftruncate, rename, unlink) asks it first, so a test can make
+/// any of them stall or fail at the Nth matching call. Off, it costs one relaxed atomic load.
+///
+/// immutad installs rules from `IMMUTA_TEST_IO_FAULTS` (tests only; it logs a warning when it
+/// does), e.g. `write:/topics/slow/:delay=3000` or `fsync:/topics/t/:errno=5@3`.
+public enum IOFaults {
+    /// The system calls a rule can match.
+    public enum Operation: String, Sendable, CaseIterable {
+        case open, write, fsync, truncate, rename, unlink
+    }
+
+    /// What a matching call does.
+    public enum Action: Sendable, Hashable {
+        /// Sleeps this many milliseconds, then proceeds: a slow or stalled disk.
+        case delay(milliseconds: Int)
+        /// Fails with this errno instead of making the call.
+        case fail(errno: Int32)
+    }
+
+    /// One rule: calls of `operation` on a path containing `pathContains` take `action` from the
+    /// `from`-th matching call on (1-based), `count` times (nil: every time after).
+    public struct Rule: Sendable, Hashable {
+        public var operation: Operation
+        public var pathContains: String
+        public var action: Action
+        public var from: Int
+        public var count: Int?
+
+        public init(operation: Operation, pathContains: String, action: Action, from: Int = 1, count: Int? = nil) {
+            self.operation = operation
+            self.pathContains = pathContains
+            self.action = action
+            self.from = from
+            self.count = count
+        }
+    }
+
+    private static let active = Atomic<Bool>(false)
+    private static let rules = Mutex<[(rule: Rule, seen: Int)]>([])
+
+    /// Replaces the rules (an empty list turns the seam off).
+    public static func install(_ list: [Rule]) {
+        rules.withLock { $0 = list.map { ($0, 0) } }
+        active.store(!list.isEmpty, ordering: .relaxed)
+    }
+
+    /// Parses `OPERATION:PATH_PART:ACTION[@FROM[xCOUNT]]` rules separated by `;`, where ACTION is
+    /// `delay=MS` or `errno=N`.
+    public static func parse(_ text: String) throws -> [Rule] {
+        try text.split(separator: ";").map { item in
+            let parts = item.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3, let operation = Operation(rawValue: parts[0]) else {
+                throw StorageError.invalidConfiguration("I/O fault rule \(item) is not OPERATION:PATH:ACTION")
+            }
+            let actionAndWhen = parts[2].split(separator: "@", maxSplits: 1).map(String.init)
+            let action: Action
+            if actionAndWhen[0].hasPrefix("delay="), let ms = Int(actionAndWhen[0].dropFirst(6)), (0...600_000).contains(ms) {
+                action = .delay(milliseconds: ms)
+            } else if actionAndWhen[0].hasPrefix("errno="), let code = Int32(actionAndWhen[0].dropFirst(6)), code > 0 {
+                action = .fail(errno: code)
+            } else {
+                throw StorageError.invalidConfiguration("I/O fault action \(actionAndWhen[0]) is not delay=MS (0...600000) or errno=N")
+            }
+            var from = 1
+            var count: Int?
+            if actionAndWhen.count == 2 {
+                let when = actionAndWhen[1].split(separator: "x").map { Int($0) }
+                guard let first = when.first ?? nil, first >= 1, when.count <= 2 else {
+                    throw StorageError.invalidConfiguration("I/O fault position \(actionAndWhen[1]) is not FROM or FROMxCOUNT")
+                }
+                from = first
+                if when.count == 2 {
+                    guard let times = when[1], times >= 1 else {
+                        throw StorageError.invalidConfiguration("I/O fault count in \(actionAndWhen[1]) must be positive")
+                    }
+                    count = times
+                }
+            }
+            return Rule(operation: operation, pathContains: parts[1], action: action, from: from, count: count)
+        }
+    }
+
+    /// Called by ``FileIO`` before each system call it guards.
+    @inline(__always)
+    static func check(_ operation: Operation, _ path: String) throws {
+        guard active.load(ordering: .relaxed) else { return }
+        try apply(operation, path)
+    }
+
+    private static func apply(_ operation: Operation, _ path: String) throws {
+        let action = rules.withLock { rules -> Action? in
+            for i in rules.indices where rules[i].rule.operation == operation && path.contains(rules[i].rule.pathContains) {
+                rules[i].seen += 1
+                let rule = rules[i].rule
+                let seen = rules[i].seen
+                if seen >= rule.from && (rule.count.map { seen < rule.from + $0 } ?? true) { return rule.action }
+            }
+            return nil
+        }
+        switch action {
+        case .none: return
+        case .delay(let ms):
+            var pause = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+            nanosleep(&pause, nil)
+        case .fail(let code):
+            throw StorageError.io(operation: "\(operation.rawValue) (injected)", path: path, errno: Errno(rawValue: code))
+        }
+    }
+}
