@@ -25,9 +25,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "CImmutaChecksum"),
+        // The lock every module uses: Synchronization.Mutex, or a pthread mutex for ThreadSanitizer.
+        .target(name: "ImmutaLocks", swiftSettings: upcoming),
         .target(
             name: "ImmutaStorage",
             dependencies: [
+                "ImmutaLocks",
                 "CImmutaChecksum",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -46,6 +49,7 @@ let package = Package(
         .target(
             name: "ImmutaServer",
             dependencies: [
+                "ImmutaLocks",
                 "ImmutaStorage",
                 "ImmutaProtocol",
                 .product(name: "Yams", package: "Yams"),
@@ -60,6 +64,7 @@ let package = Package(
         .target(
             name: "Immuta",
             dependencies: [
+                "ImmutaLocks",
                 "ImmutaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -69,6 +74,7 @@ let package = Package(
         .executableTarget(
             name: "immutad",
             dependencies: [
+                "ImmutaLocks",
                 "ImmutaServer",
                 "ImmutaStorage",
                 "ImmutaSystemd",
@@ -82,6 +88,7 @@ let package = Package(
         .executableTarget(
             name: "immutactl",
             dependencies: [
+                "ImmutaLocks",
                 "Immuta",
                 "ImmutaStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -99,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "immuta-netfuzz",
             dependencies: [
+                "ImmutaLocks",
                 "Immuta",
                 "ImmutaProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -106,7 +114,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "ImmutaDaemonTesting", swiftSettings: upcoming),
+        .target(name: "ImmutaDaemonTesting", dependencies: ["ImmutaLocks"], swiftSettings: upcoming),
         // Test-only consumer-group member process for ImmutaIntegrationTests; not installed.
         .executableTarget(
             name: "immuta-group-member",
@@ -116,6 +124,7 @@ let package = Package(
         .testTarget(
             name: "ImmutaIntegrationTests",
             dependencies: [
+                "ImmutaLocks",
                 "ImmutaTestSupport",
                 "Immuta",
                 "ImmutaProtocol",
@@ -142,6 +151,7 @@ let package = Package(
         .testTarget(
             name: "ImmutaStorageTests",
             dependencies: [
+                "ImmutaLocks",
                 "ImmutaStorage",
                 "ImmutaTestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -152,7 +162,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "ImmutaSystemd",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ImmutaLocks", "CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
         // Test-only child process for ImmutaSystemdTests; not installed.
@@ -163,7 +173,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ImmutaSystemdTests",
-            dependencies: ["ImmutaSystemd", "immuta-systemd-probe", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ImmutaLocks", "ImmutaSystemd", "ImmutaTestSupport", "immuta-systemd-probe",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcoming
         ),
     ],

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import NIOCore
 import Synchronization
@@ -22,7 +23,7 @@ public struct GroupMessage: Sendable {
 final class AckBuffer: Sendable {
     let client: ImmutaClient
     let memberID: UInt32
-    private let state = Mutex<(acks: [UInt64], nacks: [UInt64], error: ImmutaError?)>(([], [], nil))
+    private let state = Locked<(acks: [UInt64], nacks: [UInt64], error: ImmutaError?)>(([], [], nil))
     static let batchSize = 512
 
     init(client: ImmutaClient, memberID: UInt32) {

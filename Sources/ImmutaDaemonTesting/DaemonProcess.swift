@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Foundation
 import Synchronization
 
@@ -113,7 +114,7 @@ final class OutputCollector: Sendable {
         var continuation: CheckedContinuation<Void, Never>
     }
 
-    private let state = Mutex<(text: String, closed: Bool, nextID: Int, waiters: [Waiter])>(("", false, 0, []))
+    private let state = Locked<(text: String, closed: Bool, nextID: Int, waiters: [Waiter])>(("", false, 0, []))
 
     init(handle: FileHandle) {
         Thread.detachNewThread { [self] in

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 
 #if canImport(Glibc)
@@ -32,9 +33,9 @@ final class RunState: Sendable {
     let clientFinished = Atomic<Bool>(false)
 
     /// Frames the daemon sent to the fuzz connections, by kind (with `--show-responses`).
-    let responses = Mutex(ResponseScanner.Tally())
+    let responses = Locked(ResponseScanner.Tally())
 
-    private let failureList = Mutex<[String]>([])
+    private let failureList = Locked<[String]>([])
 
     /// Records a failure and stops the run.
     func fail(_ message: String) {

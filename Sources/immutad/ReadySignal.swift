@@ -1,9 +1,10 @@
+import ImmutaLocks
 import Synchronization
 
 /// Fires once when the server accepts connections; the status reporter and the watchdog wait for
 /// it, so systemd hears READY=1 before any STATUS= or WATCHDOG=1.
 final class ReadySignal: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = Locked<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func fire() {
         let waiters = state.withLock { state in

@@ -191,7 +191,8 @@ import Testing
         try await fixture.checkUndisturbed("while a subscriber stalls")
         let rssAfter = residentKilobytes(pid: fixture.daemon.pid)
         // 160 MiB were produced for a reader that reads nothing; the daemon holds on to little of it.
-        #expect(rssAfter - rssBefore < 64 << 10, "daemon RSS grew by \(rssAfter - rssBefore) KiB")
+        #expect(rssBefore > 0 && rssAfter > 0, "/proc/\(fixture.daemon.pid)/status could not be read")
+        #expect(!TestBudget.measuresMemory || rssAfter - rssBefore < 64 << 10, "daemon RSS grew by \(rssAfter - rssBefore) KiB")
         await fixture.finish()
     }
 

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
@@ -62,5 +63,5 @@ import Testing
 
 /// The records producers were told are durable, by offset.
 final class Acknowledged: Sendable {
-    let records = Mutex<[UInt64: [UInt8]]>([:])
+    let records = Locked<[UInt64: [UInt8]]>([:])
 }

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
@@ -7,7 +8,7 @@ import Testing
 /// Offsets the members were given and acked (added before the ack is sent, so a superset of
 /// the acks that reached the daemon).
 final class AckedOffsets: Sendable {
-    let offsets = Mutex<Set<UInt64>>([])
+    let offsets = Locked<Set<UInt64>>([])
 
     func insert(_ offset: UInt64) { _ = offsets.withLock { $0.insert(offset) } }
 

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
@@ -137,7 +138,7 @@ final class LineCollector: Sendable {
         var subscribers: [Int: AsyncStream<Void>.Continuation] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(handle: FileHandle) {
         Thread.detachNewThread { [self] in

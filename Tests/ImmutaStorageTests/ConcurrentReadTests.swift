@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaStorage
 import ImmutaTestSupport
 import Synchronization
@@ -5,8 +6,8 @@ import Testing
 
 /// How far each reader has read, so that the writer can let them catch up and be waiting.
 private final class ReaderProgress: Sendable {
-    let offsets: Mutex<[UInt64]>
-    init(readers: Int) { offsets = Mutex(Array(repeating: 0, count: readers)) }
+    let offsets: Locked<[UInt64]>
+    init(readers: Int) { offsets = Locked(Array(repeating: 0, count: readers)) }
     func update(_ reader: Int, _ offset: UInt64) { offsets.withLock { $0[reader] = offset } }
     var slowest: UInt64 { offsets.withLock { $0.min()! } }
 }

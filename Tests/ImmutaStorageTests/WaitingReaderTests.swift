@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaTestSupport
 import Synchronization
 import Testing
@@ -107,7 +108,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let (log, _) = try RecordLog.open(directory: dir, name: "wait log", configuration: TestLogs.small())
             try log.append([[1]])
-            let fired = Mutex<[Int]>([])
+            let fired = Locked<[Int]>([])
             // A record already there: no registration, no call.
             #expect(log.whenRecords(beyond: 0) { fired.withLock { $0.append(0) } } == nil)
 

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import ImmutaStorage
 import NIOPosix
@@ -16,13 +17,13 @@ public final class Broker: Sendable {
     let ioPool: NIOThreadPool
     /// The connection limits' counts.
     let admission = ConnectionAdmission()
-    private let settings: Mutex<ServerConfiguration>
+    private let settings: Locked<ServerConfiguration>
     let logger: Logger
 
     /// Opens the data directory and recovers every topic, logging what recovery repaired.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.logger = logger
-        settings = Mutex(configuration)
+        settings = Locked(configuration)
         // Before any log opens: recovery of many topics must already stay within the bound.
         DescriptorCache.shared.capacityFiles = configuration.limits.maxOpenSegmentFiles
         let (store, reports) = try TopicStore.open(dataDirectory: configuration.dataDirectory)

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import ImmutaStorage
 import Logging
@@ -27,8 +28,8 @@ public final class ImmutaServer: Service, Sendable {
     private let logger: Logger
     private let onReady: @Sendable () -> Void
     private let onStopping: @Sendable () -> Void
-    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
-    private let eventLoops = Mutex<MultiThreadedEventLoopGroup?>(nil)
+    private let connections = Locked<[ObjectIdentifier: any Channel]>([:])
+    private let eventLoops = Locked<MultiThreadedEventLoopGroup?>(nil)
 
     /// Creates the server.
     ///

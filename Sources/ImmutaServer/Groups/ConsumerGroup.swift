@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import NIOPosix
 import ImmutaStorage
@@ -68,7 +69,7 @@ final class ConsumerGroup: Sendable {
     let offsets: GroupOffsetLog
     let store: TopicStore
     let logger: Logger
-    let state: Mutex<State>
+    let state: Locked<State>
     /// Where deliveries are worked out: never on an event loop, and never inside a topic
     /// writer's lock (the pump may append to a dead-letter topic).
     let pumpQueue: SerialWorker
@@ -89,7 +90,7 @@ final class ConsumerGroup: Sendable {
         logger[metadataKey: "group"] = "\(settings.group)"
         self.logger = logger
         let committed = max(offsets.committed ?? 0, topic.log.bounds.earliestOffset)
-        state = Mutex(State(committed: committed, cursor: committed))
+        state = Locked(State(committed: committed, cursor: committed))
     }
 
     var hasMembers: Bool { state.withLock { !$0.members.isEmpty } }

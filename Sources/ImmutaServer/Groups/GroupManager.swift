@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import NIOPosix
 import ImmutaStorage
@@ -11,7 +12,7 @@ final class GroupManager: Sendable {
     let groupsDirectory: String
     let logger: Logger
     let pool: NIOThreadPool
-    private let groups = Mutex<[String: ConsumerGroup]>([:])
+    private let groups = Locked<[String: ConsumerGroup]>([:])
 
     init(store: TopicStore, logger: Logger, pool: NIOThreadPool) throws {
         self.pool = pool

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import Synchronization
 
@@ -9,7 +10,7 @@ final class ConnectionAdmission: Sendable {
         var perUID: [UInt32: Int] = [:]
     }
 
-    private let counts = Mutex(Counts())
+    private let counts = Locked(Counts())
 
     /// Admits a connection from `uid`, or returns the error that refuses it. A connection
     /// admitted must be released exactly once with ``release(uid:)``.

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -18,7 +19,7 @@ final class SerialWorker: Sendable {
     }
 
     private let pool: NIOThreadPool
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Jobs run per turn on a pool thread before the worker lets others have it.
     private static let turn = 32
 

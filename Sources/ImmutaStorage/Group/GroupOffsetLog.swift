@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 
 /// A consumer group's committed offsets: a small record log of its own, in the same format and
@@ -20,7 +21,7 @@ public final class GroupOffsetLog: Sendable {
     /// Commits kept before the log is compacted.
     public let compactionThreshold: UInt64
     private let name: String
-    private let state: Mutex<(log: RecordLog, committed: UInt64?)>
+    private let state: Locked<(log: RecordLog, committed: UInt64?)>
     private let durability: Durability
 
     static let logName = "offsets"
@@ -39,7 +40,7 @@ public final class GroupOffsetLog: Sendable {
         try Self.finishInterruptedCompaction(in: directory)
         let (log, _) = try RecordLog.open(
             directory: directory + "/" + Self.logName, name: name, configuration: Self.configuration(durability))
-        state = Mutex((log, try Self.lastCommit(in: log)))
+        state = Locked((log, try Self.lastCommit(in: log)))
     }
 
     static func configuration(_ durability: Durability) -> RecordLogConfiguration {

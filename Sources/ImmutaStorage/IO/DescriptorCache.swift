@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 import SystemPackage
 
@@ -40,10 +41,10 @@ package final class DescriptorCache: Sendable {
         var nextID: UInt64 = 1
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     package init(capacityFiles: Int) {
-        state = Mutex(State(capacityFiles: capacityFiles))
+        state = Locked(State(capacityFiles: capacityFiles))
     }
 
     /// The most files kept open (two per segment), plus leases.

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 import SystemPackage
 
@@ -44,7 +45,7 @@ public enum IOFaults {
     }
 
     private static let active = Atomic<Bool>(false)
-    private static let rules = Mutex<[(rule: Rule, seen: Int)]>([])
+    private static let rules = Locked<[(rule: Rule, seen: Int)]>([])
 
     /// Replaces the rules (an empty list turns the seam off).
     public static func install(_ list: [Rule]) {

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 
 /// A registered wait for new records, to cancel with ``RecordLog/cancelWait(_:)``.
@@ -36,8 +37,8 @@ extension RecordLog {
     public func waitForRecords(beyond offset: UInt64, timeout: Duration? = nil) async throws -> Bool {
         if shared.withLock({ $0.nextOffset > offset }) { return true }
         let once = OnceContinuation()
-        let tokenBox = Mutex<WaitToken?>(nil)
-        let timer = Mutex<Task<Void, Never>?>(nil)
+        let tokenBox = Locked<WaitToken?>(nil)
+        let timer = Locked<Task<Void, Never>?>(nil)
         let outcome: Bool = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 once.install(continuation)
@@ -76,7 +77,7 @@ extension RecordLog {
 /// A continuation that may be resumed from several places (wake-up, timeout, cancellation) of
 /// which only the first counts, even when it comes before the continuation is installed.
 final class OnceContinuation: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<Bool, any Error>?, early: Result<Bool, any Error>?, done: Bool)>(
+    private let state = Locked<(continuation: CheckedContinuation<Bool, any Error>?, early: Result<Bool, any Error>?, done: Bool)>(
         (nil, nil, false))
 
     func install(_ continuation: CheckedContinuation<Bool, any Error>) {

@@ -1,3 +1,4 @@
+import ImmutaLocks
 import SystemPackage
 import Dispatch
 import Synchronization
@@ -57,9 +58,9 @@ public final class RecordLog: Sendable {
         var waiters: [(target: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     }
 
-    let writer: Mutex<Writer>
-    let shared: Mutex<Shared>
-    let syncState: Mutex<SyncState>
+    let writer: Locked<Writer>
+    let shared: Locked<Shared>
+    let syncState: Locked<SyncState>
     let syncQueue: DispatchQueue
     /// Monotonic nanoseconds at which the writer entered its current append, or 0 when idle.
     let writerBusySince = Atomic<Int64>(0)
@@ -71,12 +72,12 @@ public final class RecordLog: Sendable {
         // The newest timestamp in the log, not just in the last segment: that one may be empty (a
         // crash right after a roll, or recovery cut all of it), and appends must not go back in time.
         let lastTimestamp = segments.last { $0.lastTimestamp != nil }?.lastTimestamp ?? 0
-        writer = Mutex(
+        writer = Locked(
             Writer(
                 active: last.segment, activeDataSize: last.dataSize, activeCount: last.recordCount,
                 nextOffset: last.nextOffset, lastTimestamp: lastTimestamp))
-        shared = Mutex(Shared(segments: segments, nextOffset: last.nextOffset, configuration: configuration))
-        syncState = Mutex(SyncState(synced: last.nextOffset, requested: last.nextOffset))
+        shared = Locked(Shared(segments: segments, nextOffset: last.nextOffset, configuration: configuration))
+        syncState = Locked(SyncState(synced: last.nextOffset, requested: last.nextOffset))
         syncQueue = DispatchQueue(label: "immuta.sync")
     }
 

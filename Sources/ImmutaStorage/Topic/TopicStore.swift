@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 
 /// All topics of a data directory: `DATA/topics/NAME/` holds each topic's `topic.json` and
@@ -8,12 +9,12 @@ public final class TopicStore: Sendable {
     public let dataDirectory: String
     /// `DATA/topics`.
     public let topicsDirectory: String
-    private let topics: Mutex<[String: Topic]>
+    private let topics: Locked<[String: Topic]>
 
     private init(dataDirectory: String, topics: [String: Topic]) {
         self.dataDirectory = dataDirectory
         self.topicsDirectory = dataDirectory + "/topics"
-        self.topics = Mutex(topics)
+        self.topics = Locked(topics)
     }
 
     /// Opens every topic under `dataDirectory`, recovering each one.

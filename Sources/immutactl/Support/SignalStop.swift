@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Dispatch
 import Synchronization
 
@@ -19,7 +20,7 @@ final class SignalStop {
 
     /// Shared with the signal handlers, which run on a dispatch queue.
     private final class Shared: Sendable {
-        let state = Mutex(State())
+        let state = Locked(State())
     }
 
     private let shared = Shared()

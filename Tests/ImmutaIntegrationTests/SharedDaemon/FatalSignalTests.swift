@@ -1,5 +1,6 @@
 import Foundation
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 import Testing
 
 /// Under the shipped unit's settings a fatal signal ends immutad at once: the watchdog's SIGABRT
@@ -51,7 +52,7 @@ import Testing
                 return true
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(10))
+                try? await Task.sleep(for: TestBudget.time(.seconds(10)))
                 return false
             }
             let first = await group.next()!
@@ -60,6 +61,6 @@ import Testing
             return first
         }
         #expect(ended, "immutad was still running 10 s after signal \(signal)")
-        #expect(clock.now - sent < .seconds(5))
+        #expect(clock.now - sent < TestBudget.time(.seconds(5)))
     }
 }

@@ -14,13 +14,13 @@ import Testing
     @Test func extremeTimestampStartsOnEmptySegmentsAreAnswered() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
-        let session = try RawSession(socket: daemon.socketPath)
-        #expect(try session.errorCode(of: .createTopic(name: "empty", config: WireTopicConfig(durability: "none"))) == nil)
-        #expect(try session.errorCode(of: .createTopic(name: "full", config: WireTopicConfig(durability: "none"))) == nil)
-        #expect(try session.errorCode(of: .createTopic(name: "rolled", config: WireTopicConfig(segmentBytes: 4096, durability: "none"))) == nil)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
+        #expect(try await session.errorCode(of: .createTopic(name: "empty", config: WireTopicConfig(durability: "none"))) == nil)
+        #expect(try await session.errorCode(of: .createTopic(name: "full", config: WireTopicConfig(durability: "none"))) == nil)
+        #expect(try await session.errorCode(of: .createTopic(name: "rolled", config: WireTopicConfig(segmentBytes: 4096, durability: "none"))) == nil)
         let records = ValueRangeTests.records([[UInt8](repeating: 1, count: 3000)])
         for topic in ["full", "rolled", "rolled"] {
-            #expect(try session.errorCode(of: .produce(topic: topic, ack: .write, count: 1, records: records)) == nil)
+            #expect(try await session.errorCode(of: .produce(topic: topic, ack: .write, count: 1, records: records)) == nil)
         }
         var id: UInt32 = 100
         for topic in ["empty", "full", "rolled"] {
@@ -34,14 +34,14 @@ import Testing
                 for request in requests {
                     id += 1
                     try session.send(request, id: id)
-                    _ = try session.frame(answering: id)
+                    _ = try await session.frame(answering: id)
                 }
                 id += 1
                 try session.send(.subscribe(topic: topic, start: start, creditRecords: 0, creditBytes: 0), id: id)
-                _ = try session.frame(answering: id)
+                _ = try await session.frame(answering: id)
                 id += 1
                 try session.send(.group(.join(topic: topic, group: "j\(id)", start: start, settings: WireGroupSettings())), id: id)
-                _ = try session.frame(answering: id)
+                _ = try await session.frame(answering: id)
             }
         }
         // Every request was answered (each wait above throws if its answer never comes).
@@ -68,9 +68,9 @@ import Testing
                 try? connection.send(Array(burst.readableBytesView))
             }
         }
-        let session = try RawSession(socket: daemon.socketPath)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
         try session.send(.ping, id: 1)
-        #expect(try session.response() == .pong)
+        #expect(try await session.response() == .pong)
         #expect(daemon.isRunning)
         #expect(await daemon.stop() == 0)
     }
@@ -84,17 +84,17 @@ import Testing
             [1, 0, 1, 0, 0, 0, 9, 9],
         ]
         for body in bodies {
-            let session = try RawSession(socket: daemon.socketPath)
+            let session = try await RawSession.connect(socket: daemon.socketPath)
             var frame = ByteBuffer()
             Frame.writeHeader(into: &frame, opcode: .hello, requestID: 2, bodyLength: body.count)
             frame.writeBytes(body)
             try session.connection.send(Array(frame.readableBytesView))
-            guard case .error(let error) = try session.response() else {
+            guard case .error(let error) = try await session.response() else {
                 Issue.record("no ERROR for a second HELLO with body \(body)")
                 continue
             }
             #expect(error.code == .helloRequired, "\(body)")
-            #expect(session.connection.isClosedByPeer())
+            #expect(await session.isClosedByPeer())
         }
         #expect(await daemon.stop() == 0)
     }

@@ -25,7 +25,7 @@ import Testing
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path, config: "max_connections_per_uid: 5\n")
         var open: [RawSession] = []
-        for _ in 0..<5 { open.append(try RawSession(socket: daemon.socketPath)) }
+        for _ in 0..<5 { open.append(try await RawSession.connect(socket: daemon.socketPath)) }
         for _ in 0..<3 {
             let refused = try RawConnection(path: daemon.socketPath)
             let error = try Self.refusal(refused)
@@ -35,7 +35,7 @@ import Testing
         }
         // Closing one makes room for one.
         open.removeLast()
-        let admitted = await eventually { (try? RawSession(socket: daemon.socketPath)) != nil }
+        let admitted = await eventually { (try? await RawSession.connect(socket: daemon.socketPath)) != nil }
         #expect(admitted)
         #expect(daemon.output.components(separatedBy: "client reached a limit").count - 1 <= 4, "logged once per client")
         #expect(await daemon.stop() == 0)
@@ -56,29 +56,31 @@ import Testing
 
     @Test func idleConnectionsCloseButQuietFollowersStay() async throws {
         let dir = TemporaryDirectory()
-        let daemon = try await DaemonProcess.start(in: dir.path, config: "idle_timeout: 300ms\n")
-        let follower = try RawSession(socket: daemon.socketPath)
-        #expect(try follower.errorCode(of: .createTopic(name: "t", config: WireTopicConfig(durability: "none"))) == nil)
+        let daemon = try await DaemonProcess.start(in: dir.path, config: "idle_timeout: 1s\n")
+        let admin = try await RawSession.connect(socket: daemon.socketPath)
+        #expect(try await admin.errorCode(of: .createTopic(name: "t", config: WireTopicConfig(durability: "none"))) == nil)
+        // Each opens what keeps it busy in its first request, well within the timeout.
+        let follower = try await RawSession.connect(socket: daemon.socketPath)
         try follower.send(.subscribe(topic: "t", start: .latest, creditRecords: 100, creditBytes: 1 << 20), id: 2)
-        #expect(try follower.response() == .subscribed(startOffset: 0))
-        let waiter = try RawSession(socket: daemon.socketPath)
+        let waiter = try await RawSession.connect(socket: daemon.socketPath)
         try waiter.send(.fetch(topic: "t", start: .latest, maxRecords: 1, maxBytes: 100, waitMilliseconds: 60_000), id: 3)
-        let idle = try RawSession(socket: daemon.socketPath)
-        guard case .error(let error) = try idle.response() else {
+        #expect(try await follower.response() == .subscribed(startOffset: 0))
+        let idle = try await RawSession.connect(socket: daemon.socketPath)
+        guard case .error(let error) = try await idle.response() else {
             Issue.record("the idle connection got something else")
             return
         }
         #expect(error.code == .idleTimeout)
         #expect(idle.connection.isClosedByPeer())
         // The idle one is gone well past the timeout; the follower and the waiting fetch are served.
-        let producer = try RawSession(socket: daemon.socketPath)
-        #expect(try producer.errorCode(of: .produce(topic: "t", ack: .write, count: 1, records: ValueRangeTests.records([[9]]))) == nil)
-        guard case .delivery(let header, _, _) = try follower.response() else {
+        let producer = try await RawSession.connect(socket: daemon.socketPath)
+        #expect(try await producer.errorCode(of: .produce(topic: "t", ack: .write, count: 1, records: ValueRangeTests.records([[9]]))) == nil)
+        guard case .delivery(let header, _, _) = try await follower.response() else {
             Issue.record("no delivery")
             return
         }
         #expect(header.count == 1)
-        guard case .records(let fetched, _, _) = try waiter.response() else {
+        guard case .records(let fetched, _, _) = try await waiter.response() else {
             Issue.record("no records")
             return
         }
@@ -98,22 +100,22 @@ import Testing
                   segment_bytes: 4MiB
 
                 """)
-        let session = try RawSession(socket: daemon.socketPath)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
         for name in ["a", "b", "c"] {
-            #expect(try session.errorCode(of: .createTopic(name: name, config: WireTopicConfig())) == nil)
+            #expect(try await session.errorCode(of: .createTopic(name: name, config: WireTopicConfig())) == nil)
         }
-        #expect(try session.errorCode(of: .createTopic(name: "d", config: WireTopicConfig())) == .tooManyTopics)
-        #expect(try session.errorCode(of: .deleteTopic(name: "c")) == nil)
+        #expect(try await session.errorCode(of: .createTopic(name: "d", config: WireTopicConfig())) == .tooManyTopics)
+        #expect(try await session.errorCode(of: .deleteTopic(name: "c")) == nil)
         for size: UInt64 in [4096, (1 << 20) - 1, (8 << 20) + 1, 1 << 40] {
-            let code = try session.errorCode(of: .createTopic(name: "e", config: WireTopicConfig(segmentBytes: size)))
+            let code = try await session.errorCode(of: .createTopic(name: "e", config: WireTopicConfig(segmentBytes: size)))
             #expect(code == .segmentSizeOutOfRange, "\(size)")
         }
-        #expect(try session.errorCode(of: .createTopic(name: "e", config: WireTopicConfig(segmentBytes: 1 << 20))) == nil)
+        #expect(try await session.errorCode(of: .createTopic(name: "e", config: WireTopicConfig(segmentBytes: 1 << 20))) == nil)
         for group in ["g1", "g2"] {
-            #expect(try session.errorCode(of: .group(.offset(topic: "a", group: group, start: .earliest))) == nil)
+            #expect(try await session.errorCode(of: .group(.offset(topic: "a", group: group, start: .earliest))) == nil)
         }
-        #expect(try session.errorCode(of: .group(.offset(topic: "a", group: "g3", start: .earliest))) == .tooManyGroups)
-        #expect(try session.errorCode(of: .group(.offset(topic: "b", group: "g3", start: .earliest))) == nil)
+        #expect(try await session.errorCode(of: .group(.offset(topic: "a", group: "g3", start: .earliest))) == .tooManyGroups)
+        #expect(try await session.errorCode(of: .group(.offset(topic: "b", group: "g3", start: .earliest))) == nil)
         #expect(await daemon.stop() == 0)
     }
 

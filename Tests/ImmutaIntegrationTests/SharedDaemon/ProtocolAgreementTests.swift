@@ -10,7 +10,7 @@ import Testing
     @Test func malformedTopicNamesAreInvalidNameInEveryRequest() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path)
-        let session = try RawSession(socket: daemon.socketPath)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
         for name in ["", ".hidden", "a/b", "sp ace", String(repeating: "x", count: 256), "tab\t", "ü"] {
             let requests: [Request] = [
                 .describeTopic(name: name), .deleteTopic(name: name),
@@ -21,7 +21,7 @@ import Testing
                 .createTopic(name: name, config: WireTopicConfig()),
             ]
             for (i, request) in requests.enumerated() {
-                #expect(try session.errorCode(of: request, id: UInt32(10 + i)) == .invalidName, "\(request)")
+                #expect(try await session.errorCode(of: request, id: UInt32(10 + i)) == .invalidName, "\(request)")
             }
         }
         #expect(await daemon.stop() == 0)
@@ -30,37 +30,37 @@ import Testing
     @Test func groupCommitIsAnsweredWithGroupCommitted() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path)
-        let session = try RawSession(socket: daemon.socketPath)
-        #expect(try session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig(durability: "none"))) == nil)
-        #expect(try session.errorCode(of: .produce(topic: "t", ack: .write, count: 2, records: ValueRangeTests.records([[1], [2]]))) == nil)
-        #expect(try session.errorCode(of: .group(.offset(topic: "t", group: "manual", start: .earliest))) == nil)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
+        #expect(try await session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig(durability: "none"))) == nil)
+        #expect(try await session.errorCode(of: .produce(topic: "t", ack: .write, count: 2, records: ValueRangeTests.records([[1], [2]]))) == nil)
+        #expect(try await session.errorCode(of: .group(.offset(topic: "t", group: "manual", start: .earliest))) == nil)
         try session.send(.group(.commit(topic: "t", group: "manual", offset: 2)), id: 3)
-        #expect(try session.response() == .group(.committed(2)))
+        #expect(try await session.response() == .group(.committed(2)))
         // Past the end, and backwards, each has its own code.
-        #expect(try session.errorCode(of: .group(.commit(topic: "t", group: "manual", offset: 3))) == .offsetOutOfRange)
-        #expect(try session.errorCode(of: .group(.commit(topic: "t", group: "manual", offset: 1))) == .commitBackwards)
+        #expect(try await session.errorCode(of: .group(.commit(topic: "t", group: "manual", offset: 3))) == .offsetOutOfRange)
+        #expect(try await session.errorCode(of: .group(.commit(topic: "t", group: "manual", offset: 1))) == .commitBackwards)
         #expect(await daemon.stop() == 0)
     }
 
     @Test func subscribeRefusesTheIdOfAnOpenMembership() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path)
-        let session = try RawSession(socket: daemon.socketPath)
-        #expect(try session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig())) == nil)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
+        #expect(try await session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig())) == nil)
         try session.send(.group(.join(topic: "t", group: "g", start: .earliest, settings: WireGroupSettings())), id: 5)
-        #expect(try session.response() == .group(.joined(committedOffset: 0)))
+        #expect(try await session.response() == .group(.joined(committedOffset: 0)))
         var code: ErrorCode?
         try session.send(.subscribe(topic: "t", start: .earliest, creditRecords: 1, creditBytes: 1), id: 5)
         while code == nil {
-            let frame = try session.frame()
+            let frame = try await session.frame()
             if frame.requestID == 5, case .error(let error) = try Response(frame: frame) { code = error.code }
         }
         #expect(code == .invalidRequest)
         // And the reverse.
         try session.send(.subscribe(topic: "t", start: .earliest, creditRecords: 1, creditBytes: 1), id: 6)
-        #expect(try session.response() == .subscribed(startOffset: 0))
+        #expect(try await session.response() == .subscribed(startOffset: 0))
         try session.send(.group(.join(topic: "t", group: "h", start: .earliest, settings: WireGroupSettings())), id: 6)
-        guard case .error(let reverse) = try session.response() else {
+        guard case .error(let reverse) = try await session.response() else {
             Issue.record("GROUP_JOIN reused an open subscription's id")
             return
         }
@@ -75,15 +75,15 @@ import Testing
         Request.ping.encodeFrame(requestID: 9, into: &ping)
         let bytes = Array(ping.readableBytesView)
         for cut in 1..<bytes.count {
-            let session = try RawSession(socket: daemon.socketPath)
+            let session = try await RawSession.connect(socket: daemon.socketPath)
             try session.connection.send(Array(bytes[0..<cut]))
             session.connection.shutdownWrite()
-            guard case .error(let error) = try session.response() else {
+            guard case .error(let error) = try await session.response() else {
                 Issue.record("no ERROR after a cut at byte \(cut)")
                 continue
             }
             #expect(error.code == .malformedFrame, "cut at \(cut)")
-            #expect(session.connection.isClosedByPeer())
+            #expect(await session.isClosedByPeer())
         }
         #expect(await daemon.stop() == 0)
     }
@@ -96,8 +96,8 @@ import Testing
         // With a matching record size it starts, and an all-default CREATE_TOPIC works.
         let fitting = try await DaemonProcess.start(
             in: dir.path, config: "max_frame_bytes: 64KiB\ntopic_defaults:\n  max_record_bytes: 32KiB\n")
-        let session = try RawSession(socket: fitting.socketPath)
-        #expect(try session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig())) == nil)
+        let session = try await RawSession.connect(socket: fitting.socketPath)
+        #expect(try await session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig())) == nil)
         #expect(await fitting.stop() == 0)
     }
 }

@@ -22,10 +22,10 @@ import Testing
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(
             in: dir.path, config: "retention_check_interval: 100ms\nmin_segment_bytes: 4KiB\n")
-        let session = try RawSession(socket: daemon.socketPath)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
         let refused: [Int64] = [.max, .max - 1, 3_155_760_000_001, 999, 1, -2, .min, .min + 1]
         for (i, age) in refused.enumerated() {
-            let code = try session.errorCode(of: .createTopic(name: "r\(i)", config: WireTopicConfig(retentionMilliseconds: age)))
+            let code = try await session.errorCode(of: .createTopic(name: "r\(i)", config: WireTopicConfig(retentionMilliseconds: age)))
             #expect(code == .invalidRequest, "retention_ms \(age)")
         }
         // The extremes are accepted (-1: no limit), and retention runs over them without trapping:
@@ -33,15 +33,15 @@ import Testing
         let payload = [UInt8](repeating: 7, count: 3000)
         for (i, age) in [Int64(1000), 3_155_760_000_000, -1].enumerated() {
             let config = WireTopicConfig(segmentBytes: 4096, retentionMilliseconds: age, durability: "none")
-            #expect(try session.errorCode(of: .createTopic(name: "ok\(i)", config: config)) == nil)
+            #expect(try await session.errorCode(of: .createTopic(name: "ok\(i)", config: config)) == nil)
             for _ in 0..<3 {
-                #expect(try session.errorCode(of: .produce(topic: "ok\(i)", ack: .write, count: 1, records: Self.records([payload]))) == nil)
+                #expect(try await session.errorCode(of: .produce(topic: "ok\(i)", ack: .write, count: 1, records: Self.records([payload]))) == nil)
             }
         }
         // Once the 1 s topic lost a segment, retention has passed over every topic.
         let expired = try await eventually(timeout: .seconds(30)) {
             try session.send(.describeTopic(name: "ok0"), id: 9)
-            guard case .topicInfo(let info) = try session.response() else { return false }
+            guard case .topicInfo(let info) = try await session.response() else { return false }
             return info.earliestOffset > 0
         }
         #expect(expired)
@@ -83,8 +83,8 @@ import Testing
     @Test func groupSettingsOutsideTheirRangesAreRefused() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path)
-        let session = try RawSession(socket: daemon.socketPath)
-        #expect(try session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig())) == nil)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
+        #expect(try await session.errorCode(of: .createTopic(name: "t", config: WireTopicConfig())) == nil)
         let bad: [WireGroupSettings] = [
             WireGroupSettings(maxInFlight: 1_000_001), WireGroupSettings(maxInFlight: .max),
             WireGroupSettings(ackTimeoutMilliseconds: 99), WireGroupSettings(ackTimeoutMilliseconds: 86_400_001),
@@ -92,7 +92,7 @@ import Testing
             WireGroupSettings(maxDeliveries: .max), WireGroupSettings(deadLetterTopic: "t"),
         ]
         for (i, settings) in bad.enumerated() {
-            let code = try session.errorCode(
+            let code = try await session.errorCode(
                 of: .group(.join(topic: "t", group: "g\(i)", start: .earliest, settings: settings)), id: UInt32(100 + i))
             #expect(code == .invalidRequest, "\(settings)")
         }
@@ -101,7 +101,7 @@ import Testing
             WireGroupSettings(maxInFlight: 1_000_000, ackTimeoutMilliseconds: 86_400_000, maxDeliveries: 1000),
         ]
         for (i, settings) in good.enumerated() {
-            let code = try session.errorCode(
+            let code = try await session.errorCode(
                 of: .group(.join(topic: "t", group: "ok\(i)", start: .earliest, settings: settings)), id: UInt32(200 + i))
             #expect(code == nil, "\(settings)")
         }
@@ -113,18 +113,18 @@ import Testing
     @Test func deliveryCountOfARecordTheDeadLetterTopicRefusesSaturates() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path)
-        let session = try RawSession(socket: daemon.socketPath)
-        #expect(try session.errorCode(of: .createTopic(name: "work", config: WireTopicConfig(durability: "none"))) == nil)
+        let session = try await RawSession.connect(socket: daemon.socketPath)
+        #expect(try await session.errorCode(of: .createTopic(name: "work", config: WireTopicConfig(durability: "none"))) == nil)
         #expect(
-            try session.errorCode(of: .createTopic(name: "tiny", config: WireTopicConfig(maxRecordBytes: 1, durability: "none")))
+            try await session.errorCode(of: .createTopic(name: "tiny", config: WireTopicConfig(maxRecordBytes: 1, durability: "none")))
                 == nil)
-        #expect(try session.errorCode(of: .produce(topic: "work", ack: .write, count: 1, records: Self.records([[1, 2, 3]]))) == nil)
+        #expect(try await session.errorCode(of: .produce(topic: "work", ack: .write, count: 1, records: Self.records([[1, 2, 3]]))) == nil)
         let settings = WireGroupSettings(maxInFlight: 1, maxDeliveries: 1, deadLetterTopic: "tiny")
         try session.send(.group(.join(topic: "work", group: "stuck", start: .earliest, settings: settings)), id: 1)
         var deliveries = 0
         var highest: UInt16 = 0
         while deliveries < 65_540 {
-            let frame = try session.frame()
+            let frame = try await session.frame()
             guard case .groupDelivery(let count, let header, _, _) = try Response(frame: frame) else { continue }
             guard header.count == 1 else { continue }  // the idle marker
             deliveries += 1
