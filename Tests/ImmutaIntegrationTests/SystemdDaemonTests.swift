@@ -65,7 +65,11 @@ import Testing
             "-l", socketPath, "-E", "NOTIFY_SOCKET=\(notify.address)",
             TestBinaries.path("immutad"), "--data-dir", dir.path + "/data",
         ]
-        let log = Pipe()
+        // A file, not a pipe: nobody reads the log while the test runs, and a daemon writing into
+        // a full pipe would block (under a sanitizer it writes much more).
+        let logPath = dir.path + "/activate.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log
         process.standardOutput = log
         try process.run()
