@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 
 #if canImport(Glibc)

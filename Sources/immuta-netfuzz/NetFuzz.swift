@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ArgumentParser
 import Foundation
 import Immuta

@@ -68,7 +68,7 @@ import Testing
         // A file, not a pipe: nobody reads the log while the test runs, and a daemon writing into
         // a full pipe would block (under a sanitizer it writes much more).
         let logPath = dir.path + "/activate.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log
         process.standardOutput = log

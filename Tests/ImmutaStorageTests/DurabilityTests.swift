@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaTestSupport
 import Synchronization
 import Testing

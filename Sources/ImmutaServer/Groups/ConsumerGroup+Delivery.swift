@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import ImmutaStorage
 import Logging

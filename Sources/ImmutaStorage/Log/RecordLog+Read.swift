@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 extension RecordLog {
     /// The segment holding `offset`, after checking the offset against the log's bounds.

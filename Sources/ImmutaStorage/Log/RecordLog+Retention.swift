@@ -1,3 +1,4 @@
+import ImmutaLocks
 import Synchronization
 extension RecordLog {
     /// Deletes whole segments from the front of the log while it holds more bytes than its
