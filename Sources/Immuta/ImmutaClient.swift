@@ -61,9 +61,15 @@ public final class ImmutaClient: Sendable {
         } catch {
             throw ImmutaError.connectionClosed("cannot connect to immutad at \(socketPath): \(error)")
         }
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientHandler.self), eventLoop: channel.eventLoop)
-        }.get()
+        let handler: NIOLoopBound<ClientHandler>
+        do {
+            handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientHandler.self), eventLoop: channel.eventLoop)
+            }.get()
+        } catch {
+            // The daemon closed the connection at once (a connection limit, or it is stopping).
+            throw ImmutaError.connectionClosed("immutad at \(socketPath) closed the connection as soon as it was opened")
+        }
         let provisional = ImmutaClient(channel: channel, handler: handler, hello: ("", 0, 0))
         let response = try await provisional.send(
             .hello(minVersion: immutaProtocolVersion, maxVersion: immutaProtocolVersion, clientName: clientName))

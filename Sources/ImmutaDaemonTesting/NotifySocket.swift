@@ -6,7 +6,8 @@ import Glibc
 
 /// A test-owned AF_UNIX datagram socket to pass as NOTIFY_SOCKET, receiving what the daemon
 /// tells systemd (READY=1, STATUS=…, WATCHDOG=1, RELOADING=1, STOPPING=1).
-public final class NotifySocket {
+// Unchecked: a datagram socket read by one test at a time (on a thread of its own while it waits).
+public final class NotifySocket: @unchecked Sendable {
     private let fd: Int32
     /// The value for NOTIFY_SOCKET: a path, or `@name` for an abstract socket.
     public let address: String
@@ -58,9 +59,17 @@ public final class NotifySocket {
         return count
     }
 
+    /// ``receive(until:timeout:)`` on a thread of its own, so the wait does not hold one of the
+    /// test runner's few cooperative threads (other tests' clients would starve meanwhile).
+    public func receive(until text: String, timeout: Duration = .seconds(30)) async -> [String]? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.receiveBlocking(until: text, timeout: timeout)) }
+        }
+    }
+
     /// Receives until a message containing `text` arrives; returns every message up to and
     /// including it (nil when the timeout passes first).
-    public func receive(until text: String, timeout: Duration = .seconds(30)) -> [String]? {
+    public func receiveBlocking(until text: String, timeout: Duration = .seconds(30)) -> [String]? {
         let deadline = ContinuousClock.now + timeout
         var messages: [String] = []
         while ContinuousClock.now < deadline {

@@ -12,16 +12,16 @@ import Testing
         let notify = try NotifySocket(directory: dir.path, abstract: abstract)
         let daemon = try await DaemonProcess.start(
             in: dir.path, environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "2000000"], waitUntilReady: false)
-        let untilReady = try #require(notify.receive(until: "READY=1"))
+        let untilReady = try #require(await notify.receive(until: "READY=1"))
         // READY comes first, and only once the socket accepts: connect the moment it arrives.
         #expect(untilReady == ["READY=1"])
         let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         _ = try await client.ping()
-        let untilWatchdog = try #require(notify.receive(until: "WATCHDOG=1"))
+        let untilWatchdog = try #require(await notify.receive(until: "WATCHDOG=1"))
         #expect(untilWatchdog.contains { $0.hasPrefix("STATUS=") && $0.contains("topics") && $0.contains("connections") })
         await client.close()
         daemon.signal(SIGTERM)
-        let untilStopping = try #require(notify.receive(until: "STOPPING=1"))
+        let untilStopping = try #require(await notify.receive(until: "STOPPING=1"))
         #expect(untilStopping.last == "STOPPING=1")
         #expect(!untilStopping.contains("READY=1"))
         #expect(await daemon.waitForExit() == 0)
@@ -34,8 +34,8 @@ import Testing
             in: dir.path,
             environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000", "IMMUTA_TEST_IO_FAULTS": "write:/topics/slow/:delay=3000@1x1"],
             waitUntilReady: false)
-        _ = try #require(notify.receive(until: "READY=1"))
-        _ = try #require(notify.receive(until: "WATCHDOG=1"))
+        _ = try #require(await notify.receive(until: "READY=1"))
+        _ = try #require(await notify.receive(until: "WATCHDOG=1"))
         let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         try await client.createTopic("slow", options: TopicOptions(durability: "none"))
         let started = ContinuousClock.now
@@ -45,11 +45,11 @@ import Testing
         // first second of the stall looks healthy) are already queued: drop them.
         try await daemon.waitForOutput(containing: "health check failed")
         notify.drain()
-        let firstPing = try #require(notify.receive(until: "WATCHDOG=1", timeout: .seconds(20)), "pings never resumed")
+        let firstPing = try #require(await notify.receive(until: "WATCHDOG=1", timeout: .seconds(20)), "pings never resumed")
         let silence = ContinuousClock.now - started
         #expect(silence > .milliseconds(2800), "a ping came \(silence) after the stall began: \(firstPing)")
         // And they keep coming once the writer is free.
-        #expect(notify.receive(until: "WATCHDOG=1", timeout: .seconds(5)) != nil)
+        #expect(await notify.receive(until: "WATCHDOG=1", timeout: .seconds(5)) != nil)
         _ = try await produce.value
         await client.close()
         await daemon.stop()
@@ -84,7 +84,7 @@ import Testing
             if client == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
         let connected = try #require(client)
-        _ = try #require(notify.receive(until: "READY=1"))
+        _ = try #require(await notify.receive(until: "READY=1"))
         try await connected.createTopic("activated")
         let produced = try await connected.produce("activated", (0..<10).map { Array("m\($0)".utf8) })
         #expect(produced.firstOffset == 0 && produced.count == 10)
@@ -104,7 +104,7 @@ import Testing
         try "topic_defaults:\n  durability: none\n".write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try await DaemonProcess.start(
             in: dir.path, arguments: ["--config", config], environment: ["NOTIFY_SOCKET": notify.address], waitUntilReady: false)
-        _ = try #require(notify.receive(until: "READY=1"))
+        _ = try #require(await notify.receive(until: "READY=1"))
         let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         try await client.createTopic("orders")
         #expect(try await client.describeTopic("orders").retentionMilliseconds == nil)
@@ -118,7 +118,7 @@ import Testing
                 durability: fsync
             """.write(toFile: config, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
-        let reload = try #require(notify.receive(until: "READY=1"))
+        let reload = try #require(await notify.receive(until: "READY=1"))
         let reloading = try #require(reload.firstIndex { $0.hasPrefix("RELOADING=1") })
         #expect(reload[reloading].contains("MONOTONIC_USEC="))
         let orders = try await client.describeTopic("orders")
@@ -130,7 +130,7 @@ import Testing
         // A broken file is refused whole, and the daemon keeps running on the old settings.
         try "topic_defaults:\n  durability: sometimes\n".write(toFile: config, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
-        _ = try #require(notify.receive(until: "READY=1"))
+        _ = try #require(await notify.receive(until: "READY=1"))
         try await daemon.waitForOutput(containing: "reload refused")
         #expect(try await client.createTopic("after-bad").durability == "interval:250")
         await client.close()
