@@ -150,7 +150,9 @@ final class ConsumerGroup: Sendable {
             return state.committed
         }
         _ = commit
-        schedulePump()
+        // Pumped here, on the acking connection's worker, before the ack is answered: the room
+        // it made is filled by the time the member sees OK, as clients and tests expect.
+        pump()
     }
 
     /// Gives records back for immediate redelivery.
@@ -164,7 +166,7 @@ final class ConsumerGroup: Sendable {
             }
             state.members[key]?.lastSeenMilliseconds = currentTimeNanoseconds() / 1_000_000
         }
-        schedulePump()
+        pump()
     }
 
     private static func checkHeld(_ list: [UInt64], by key: MemberKey, in state: State, group: String) throws {

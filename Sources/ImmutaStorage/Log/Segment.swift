@@ -30,6 +30,8 @@ package final class Segment: Sendable {
     package let indexPath: String
     private let id: UInt64
     private let cache: DescriptorCache
+    /// Set once retention (or repair) unlinked the files: there is nothing left to flush.
+    private let removed = Atomic<Bool>(false)
 
     package init(directory: String, baseOffset: UInt64, create: Bool, cache: DescriptorCache = .shared) throws {
         self.baseOffset = baseOffset
@@ -66,8 +68,10 @@ package final class Segment: Sendable {
         return try body(files)
     }
 
-    /// fdatasync of data, then index.
+    /// fdatasync of data, then index; nothing for a segment whose files were removed (a segment
+    /// retention deletes before its background flush must not fail the flush, or the close).
     package func sync() throws {
+        guard !removed.load(ordering: .relaxed) else { return }
         try withFiles { files in
             try FileIO.dataSync(files.data, path: dataPath)
             try FileIO.dataSync(files.index, path: indexPath)
@@ -112,6 +116,7 @@ package final class Segment: Sendable {
     /// Unlinks both files and closes their cached descriptors (a read in progress finishes on
     /// its pinned descriptors; a later one fails, as the records are gone).
     package func unlinkFiles() throws {
+        removed.store(true, ordering: .relaxed)
         try FileIO.remove(dataPath)
         try FileIO.remove(indexPath)
         cache.forget(id)
