@@ -93,3 +93,20 @@ extension ImmutaClient {
         return ImmutaSubscription(client: self, id: id, startOffset: startOffset, stream: stream)
     }
 }
+
+extension ImmutaClient {
+    /// Produces a batch as batch `sequence` of idempotent producer `producer` (PRODUCE_IDEMPOTENT).
+    /// A resend of a batch the daemon stored already is answered with its original offsets and
+    /// `duplicate` set. ``ImmutaProducer`` numbers batches and resends them for you.
+    public func produce(
+        _ topic: String, framedRecords: ByteBuffer, count: Int, ack: Ack = .fsync, producer: UInt64, sequence: UInt64
+    ) async throws -> (result: ProduceResult, duplicate: Bool) {
+        let response = try await send(
+            .produceIdempotent(
+                topic: topic, ack: ack.wire, producer: producer, sequence: sequence, count: UInt32(count), records: framedRecords))
+        guard case .producedIdempotent(let first, let count, let timestamp, let duplicate) = response else {
+            throw unexpected("PRODUCE_IDEMPOTENT")
+        }
+        return (ProduceResult(firstOffset: first, count: Int(count), timestamp: timestamp), duplicate)
+    }
+}

@@ -7,6 +7,9 @@ public struct ImmutaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: ErrorCode
     /// What went wrong.
     public var message: String
+    /// True when the connection was lost (or never made): the request may or may not have been
+    /// carried out. ``ImmutaProducer`` resends such batches on a new connection.
+    public var isConnectionLost = false
 
     /// Creates an error.
     public init(code: ErrorCode, message: String) {
@@ -20,7 +23,9 @@ public struct ImmutaError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The connection to immutad closed.
     public static func connectionClosed(_ detail: String = "the connection to immutad closed") -> ImmutaError {
-        ImmutaError(code: .internalError, message: detail)
+        var error = ImmutaError(code: .internalError, message: detail)
+        error.isConnectionLost = true
+        return error
     }
 
     public var description: String { "\(message) [\(code)]" }

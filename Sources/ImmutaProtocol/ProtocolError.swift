@@ -63,6 +63,22 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     public static let tooManyGroups = ErrorCode(rawValue: 27)
     /// A segment size outside `min_segment_bytes`…`max_segment_bytes`.
     public static let segmentSizeOutOfRange = ErrorCode(rawValue: 28)
+    /// An idempotent producer's batch that skips ahead of its last stored one (an earlier batch
+    /// failed); nothing was stored.
+    public static let sequenceGap = ErrorCode(rawValue: 32)
+    /// A resend of a batch stored earlier whose offsets are no longer remembered, or a sequence
+    /// number reused for other records; nothing was stored.
+    public static let duplicateSequence = ErrorCode(rawValue: 33)
+    /// The topic remembers `max_producers_per_topic` idempotent producers, none idle past
+    /// `producer_expiry`.
+    public static let tooManyProducers = ErrorCode(rawValue: 34)
+    /// The batch was written, but flushing it to disk failed, so whether it survives a crash is
+    /// unknown; the topic stops taking writes until it has recovered. Resend the batch (an
+    /// idempotent producer's resend is answered with its offsets once they are durable).
+    public static let notDurable = ErrorCode(rawValue: 35)
+    /// A batch other than number 0 from an idempotent producer the topic does not remember (new
+    /// with a failed first batch, or forgotten); nothing was stored. Start again from batch 0.
+    public static let unknownProducer = ErrorCode(rawValue: 36)
     /// The server is shutting down.
     public static let shuttingDown = ErrorCode(rawValue: 30)
     /// A server bug.
@@ -79,7 +95,9 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
             17: "storage_failure", 18: "unknown_subscription", 19: "too_many_subscriptions",
             20: "group_not_found", 21: "not_held", 22: "commit_backwards", 23: "group_busy", 24: "unknown_member",
             25: "too_many_requests", 26: "too_many_topics", 27: "too_many_groups", 28: "segment_size_out_of_range",
-            30: "shutting_down", 31: "internal_error",
+            30: "shutting_down", 31: "internal_error", 32: "sequence_gap", 33: "duplicate_sequence",
+            34: "too_many_producers", 35: "not_durable",
+            36: "unknown_producer",
         ]
         return "\(names[rawValue] ?? "error") (\(rawValue))"
     }

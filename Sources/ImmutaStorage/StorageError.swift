@@ -31,6 +31,16 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     case topicNotFound(String)
     /// A configuration value outside its allowed range.
     case invalidConfiguration(String)
+    /// An idempotent producer's batch that does not follow its last stored one.
+    case sequenceGap(topic: String, producer: UInt64, expected: UInt64, received: UInt64)
+    /// A resend of a batch stored so long ago that its offsets are no longer remembered.
+    case sequenceForgotten(topic: String, producer: UInt64, sequence: UInt64, oldestRemembered: UInt64)
+    /// A sequence number a producer already used for a batch with other contents.
+    case sequenceReused(topic: String, producer: UInt64, sequence: UInt64)
+    /// A batch other than number 0 from a producer the topic does not remember.
+    case unknownProducer(topic: String, producer: UInt64, sequence: UInt64)
+    /// The topic remembers as many idempotent producers as it may.
+    case tooManyProducers(topic: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -62,6 +72,16 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "topic \(String(reflecting: name)) does not exist"
         case .invalidConfiguration(let reason):
             return "invalid configuration: \(reason)"
+        case .sequenceGap(let topic, let producer, let expected, let received):
+            return "producer \(producer) sent batch \(received) to topic \(String(reflecting: topic)), but the next batch must be \(expected): batches \(expected)..\(received &- 1) were not stored (an earlier batch failed); send them again first"
+        case .sequenceForgotten(let topic, let producer, let sequence, let oldest):
+            return "batch \(sequence) of producer \(producer) was stored in topic \(String(reflecting: topic)) earlier, but its offsets are no longer remembered (the oldest remembered batch is \(oldest)); it was not stored again"
+        case .sequenceReused(let topic, let producer, let sequence):
+            return "producer \(producer) already stored batch \(sequence) in topic \(String(reflecting: topic)) with other contents; a resend must carry the same records"
+        case .unknownProducer(let topic, let producer, let sequence):
+            return "topic \(String(reflecting: topic)) does not know producer \(producer) (its first batch failed, or it was forgotten after producer_expiry or a crash that lost its batches), so batch \(sequence) was not stored; start again from batch 0"
+        case .tooManyProducers(let topic, let limit):
+            return "topic \(String(reflecting: topic)) already remembers \(limit) idempotent producers (max_producers_per_topic) and none has been idle past producer_expiry"
         }
     }
 }

@@ -70,7 +70,9 @@ struct Produce: AsyncParsableCommand {
                 let bytes: [UInt8]
                 do { bytes = try FileIO.readAll(file) } catch { throw CLIError("cannot read \(file): \(error)") }
                 guard bytes.count <= maxRecordBytes else { throw tooLarge(file, bytes.count) }
-                let result = try await client.produce(topic, [bytes], ack: ack.ack)
+                let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
+                let result = try await producer.produce(topic, [bytes], ack: ack.ack)
+                await producer.close()
                 printError("produced 1 record to \(topic): offset \(result.firstOffset)")
                 return
             }
@@ -85,32 +87,41 @@ struct Produce: AsyncParsableCommand {
         let reader = RecordReader(fd: STDIN_FILENO, separator: null ? 0 : UInt8(ascii: "\n")) { [null] number in
             null ? "record \(number)" : "line \(number)"
         }
+        // Idempotent and ordered: a batch resent after a lost connection is not stored twice, and
+        // once one batch fails, none sent behind it is stored, so what landed is a prefix of the input.
+        let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
         let executor = SerialTaskExecutor()
         let allocator = ByteBufferAllocator()
         var inFlight: [Task<ProduceResult, any Error>] = []
         var summary = ProduceSummary()
+        var failure: (any Error)?
+        func settle(_ task: Task<ProduceResult, any Error>) async {
+            do { summary.add(try await task.value) } catch { failure = failure ?? error }
+        }
         do {
-            while true {
+            while failure == nil {
                 var records = allocator.buffer(capacity: min(maxBatchBytes, 64 << 10))
                 let count = try reader.nextBatch(
                     into: &records, maxRecords: batch, maxBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes,
                     tooLarge: tooLarge)
                 if count == 0 { break }
-                if inFlight.count >= Self.batchesInFlight { summary.add(try await inFlight.removeFirst().value) }
+                if inFlight.count >= Self.batchesInFlight { await settle(inFlight.removeFirst()) }
+                if failure != nil { break }
                 let (topic, ack) = (topic, ack.ack)
                 inFlight.append(
                     Task(executorPreference: executor) {
-                        try await client.produce(topic, framedRecords: records, count: count, ack: ack)
+                        try await producer.produce(topic, framedRecords: records, count: count, ack: ack)
                     })
             }
-            for task in inFlight { summary.add(try await task.value) }
         } catch {
-            // Report what did land, so a retry can skip it.
-            for task in inFlight { if let result = try? await task.value { summary.add(result) } }
-            if summary.count > 0 {
-                printError("produced \(summary.description(topic)) before the error; the rest was not sent")
-            }
-            throw error
+            failure = failure ?? error
+        }
+        for task in inFlight { await settle(task) }
+        await producer.close()
+        if let failure {
+            // Report what did land (a prefix of the input), so a retry can skip it.
+            printError("produced \(summary.description(topic)) before the error; the rest of the input was not stored")
+            throw failure
         }
         printError("produced \(summary.description(topic))")
     }

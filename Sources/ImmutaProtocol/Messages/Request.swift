@@ -18,6 +18,9 @@ public enum Request: Sendable, Equatable {
     case describeTopic(name: String)
     /// Body: topic string, ack u8, count u32, then `count` seed-format records to the end.
     case produce(topic: String, ack: WireAck, count: UInt32, records: ByteBuffer)
+    /// Body: topic string, ack u8, producer_id u64, sequence u64, count u32, then `count`
+    /// seed-format records to the end.
+    case produceIdempotent(topic: String, ack: WireAck, producer: UInt64, sequence: UInt64, count: UInt32, records: ByteBuffer)
     /// Body: topic string, start (kind u8, value u64), max_records u32, max_bytes u32, wait_ms u32.
     case fetch(topic: String, start: WireStart, maxRecords: UInt32, maxBytes: UInt32, waitMilliseconds: UInt32)
     /// Body: topic string, start (kind u8, value u64), credit_records u32, credit_bytes u64.
@@ -40,6 +43,7 @@ public enum Request: Sendable, Equatable {
         case .listTopics: .listTopics
         case .describeTopic: .describeTopic
         case .produce: .produce
+        case .produceIdempotent: .produceIdempotent
         case .fetch: .fetch
         case .subscribe: .subscribe
         case .credit: .credit
@@ -65,6 +69,13 @@ public enum Request: Sendable, Equatable {
         case .produce(let topic, let ack, let count, var records):
             buffer.writeWireString(topic)
             buffer.writeWire(ack.rawValue)
+            buffer.writeWire(count)
+            buffer.writeBuffer(&records)
+        case .produceIdempotent(let topic, let ack, let producer, let sequence, let count, var records):
+            buffer.writeWireString(topic)
+            buffer.writeWire(ack.rawValue)
+            buffer.writeWire(producer)
+            buffer.writeWire(sequence)
             buffer.writeWire(count)
             buffer.writeBuffer(&records)
         case .fetch(let topic, let start, let maxRecords, let maxBytes, let wait):
@@ -110,13 +121,19 @@ public enum Request: Sendable, Equatable {
         case .describeTopic: self = .describeTopic(name: try body.readWireString("name"))
         case .produce:
             let topic = try body.readWireString("topic")
-            let rawAck = try body.readWire(UInt8.self, "ack")
-            guard let ack = WireAck(rawValue: rawAck) else {
-                throw ProtocolError(.invalidRequest, "ack \(rawAck) is not 0 (write) or 1 (fsync)")
-            }
+            let ack = try Self.readAck(&body)
             let count = try body.readWire(UInt32.self, "count")
             try Self.checkRecords(body, count: count)
             self = .produce(topic: topic, ack: ack, count: count, records: body)
+            return
+        case .produceIdempotent:
+            let topic = try body.readWireString("topic")
+            let ack = try Self.readAck(&body)
+            let producer = try body.readWire(UInt64.self, "producer_id")
+            let sequence = try body.readWire(UInt64.self, "sequence")
+            let count = try body.readWire(UInt32.self, "count")
+            try Self.checkRecords(body, count: count)
+            self = .produceIdempotent(topic: topic, ack: ack, producer: producer, sequence: sequence, count: count, records: body)
             return
         case .fetch:
             self = .fetch(
@@ -142,6 +159,14 @@ public enum Request: Sendable, Equatable {
             throw ProtocolError(.unknownOpcode, "opcode \(frame.opcode) is not a request this server knows")
         }
         try body.expectFullyRead("\(frame.opcode) body")
+    }
+
+    private static func readAck(_ body: inout ByteBuffer) throws -> WireAck {
+        let rawAck = try body.readWire(UInt8.self, "ack")
+        guard let ack = WireAck(rawValue: rawAck) else {
+            throw ProtocolError(.invalidRequest, "ack \(rawAck) is not 0 (write) or 1 (fsync)")
+        }
+        return ack
     }
 
     /// Checks that `records` holds exactly `count` seed-format records (u64 size, payload) and

@@ -16,6 +16,9 @@ public enum Response: Sendable, Equatable {
     case topicList([WireTopicInfo])
     /// Body: first_offset u64, count u32, timestamp i64.
     case produced(firstOffset: UInt64, count: UInt32, timestamp: Int64)
+    /// Body: first_offset u64, count u32, timestamp i64, duplicate u8 (1: a resend of a batch
+    /// stored earlier, answered with its original offsets; nothing was appended).
+    case producedIdempotent(firstOffset: UInt64, count: UInt32, timestamp: Int64, duplicate: Bool)
     /// Body: records header, `count` 32-byte index entries, then seed-format records.
     case records(WireRecordsHeader, index: ByteBuffer, data: ByteBuffer)
     /// Body: start_offset u64.
@@ -49,6 +52,7 @@ public enum Response: Sendable, Equatable {
         case .topicInfo: .topicInfo
         case .topicList: .topicList
         case .produced: .produced
+        case .producedIdempotent: .producedIdempotent
         case .records: .records
         case .subscribed: .subscribed
         case .delivery: .delivery
@@ -81,6 +85,11 @@ public enum Response: Sendable, Equatable {
             buffer.writeWire(first)
             buffer.writeWire(count)
             buffer.writeWire(timestamp)
+        case .producedIdempotent(let first, let count, let timestamp, let duplicate):
+            buffer.writeWire(first)
+            buffer.writeWire(count)
+            buffer.writeWire(timestamp)
+            buffer.writeWire(UInt8(duplicate ? 1 : 0))
         case .records(let header, var index, var data), .delivery(let header, var index, var data):
             header.encode(into: &buffer)
             buffer.writeBuffer(&index)
@@ -127,6 +136,13 @@ public enum Response: Sendable, Equatable {
             self = .produced(
                 firstOffset: try body.readWire(UInt64.self, "first_offset"), count: try body.readWire(UInt32.self, "count"),
                 timestamp: try body.readWire(Int64.self, "timestamp"))
+        case .producedIdempotent:
+            let first = try body.readWire(UInt64.self, "first_offset")
+            let count = try body.readWire(UInt32.self, "count")
+            let timestamp = try body.readWire(Int64.self, "timestamp")
+            let duplicate = try body.readWire(UInt8.self, "duplicate")
+            guard duplicate <= 1 else { throw ProtocolError(.malformedFrame, "duplicate \(duplicate) is not 0 or 1") }
+            self = .producedIdempotent(firstOffset: first, count: count, timestamp: timestamp, duplicate: duplicate == 1)
         case .records, .delivery:
             let header = try WireRecordsHeader.decode(from: &body)
             guard let index = body.readSlice(length: Int(header.count) * 32) else {

@@ -5,7 +5,8 @@ extension ServerLimits {
     /// The configuration keys of the limits, in the order docs/OPERATIONS.md lists them.
     public static let keys = [
         "max_connections", "max_connections_per_uid", "max_requests_in_flight", "max_queued_reply_bytes",
-        "max_subscriptions_per_connection", "max_topics", "max_groups_per_topic", "min_segment_bytes",
+        "max_subscriptions_per_connection", "max_topics", "max_groups_per_topic", "max_producers_per_topic",
+        "producer_expiry", "min_segment_bytes",
         "max_segment_bytes", "max_open_segment_files", "handshake_timeout", "idle_timeout",
     ]
 }
@@ -30,6 +31,12 @@ extension Reader {
         case "max_topics": limits.maxTopics = try count()
         case "max_groups_per_topic": limits.maxGroupsPerTopic = try count()
         case "max_open_segment_files": limits.maxOpenSegmentFiles = try count()
+        case "max_producers_per_topic": limits.producers.maxProducers = try count()
+        case "producer_expiry":
+            guard let milliseconds = try duration(value, name), ServerLimits.producerExpiryRange.contains(milliseconds) else {
+                throw error(value, name, "must be a duration from 1m to 365d")
+            }
+            limits.producers.idleExpiryNanoseconds = milliseconds * 1_000_000
         case "max_queued_reply_bytes":
             limits.maxQueuedReplyBytes = Int(try size(value, name, range: ServerLimits.queuedReplyBytesRange))
         case "min_segment_bytes": limits.minSegmentBytes = try size(value, name, range: segmentRange)

@@ -5,7 +5,7 @@ import Synchronization
 
 extension ConnectionHandler {
     /// Answers an ack-fsync PRODUCE once its batch is on disk (the log's group commit).
-    func answerWhenDurable(_ response: Response, result: AppendResult, log: RecordLog, requestID: UInt32) {
+    func answerWhenDurable(_ response: Response, requestID: UInt32, wait: @escaping @Sendable () async throws -> Void) {
         guard let context else { return }
         awaitingFsync += 1
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -13,10 +13,12 @@ extension ConnectionHandler {
         Task {
             let failure: ProtocolError?
             do {
-                try await log.waitUntilDurable(result)
+                try await wait()
                 failure = nil
             } catch {
-                failure = ProtocolError.from(error)
+                // Written but not flushed: say so, so that a client resends instead of giving up.
+                let cause = ProtocolError.from(error)
+                failure = ProtocolError(.notDurable, "the batch was written but not flushed to disk: \(cause.message)")
             }
             eventLoop.execute {
                 let this = handler.value

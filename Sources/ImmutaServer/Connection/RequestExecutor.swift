@@ -55,6 +55,10 @@ struct RequestExecutor: Sendable {
             return { $0.send(.topicInfo(info), requestID: requestID) }
         case .produce(let topic, let ack, let count, let records):
             return try produce(topic: topic, ack: ack, count: count, records: records, requestID: requestID)
+        case .produceIdempotent(let topic, let ack, let producer, let sequence, let count, let records):
+            return try produce(
+                topic: topic, ack: ack, producer: producer, sequence: sequence, count: count, records: records,
+                requestID: requestID)
         case .fetch(let topic, let start, let maxRecords, let maxBytes, let wait):
             return try fetch(
                 topic: topic, start: start, maxRecords: maxRecords, maxBytes: maxBytes, waitMilliseconds: wait,
@@ -77,26 +81,6 @@ struct RequestExecutor: Sendable {
     func checkUnused(_ requestID: UInt32) throws {
         guard members[requestID] == nil, !subscriptionIDs.contains(requestID) else {
             throw ProtocolError(.invalidRequest, "request id \(requestID) already names an open subscription or group membership on this connection")
-        }
-    }
-
-    private mutating func produce(
-        topic name: String, ack: WireAck, count: UInt32, records: ByteBuffer, requestID: UInt32
-    ) throws -> LoopAction {
-        let topic = try broker.store.topic(name)
-        guard count > 0 else { throw ProtocolError(.invalidRequest, "a PRODUCE batch must hold at least one record") }
-        if ack == .fsync { try park() }
-        let result = try records.withUnsafeReadableBytes { bytes in
-            try topic.log.append(framed: bytes, expectedCount: Int(count))
-        }
-        broker.stats.recordsProduced.wrappingAdd(Int64(result.count), ordering: .relaxed)
-        broker.stats.bytesProduced.wrappingAdd(Int64(records.readableBytes), ordering: .relaxed)
-        let response = Response.produced(firstOffset: result.firstOffset, count: UInt32(result.count), timestamp: result.timestamp)
-        switch ack {
-        case .write:
-            return { $0.send(response, requestID: requestID) }
-        case .fsync:
-            return { $0.answerWhenDurable(response, result: result, log: topic.log, requestID: requestID) }
         }
     }
 

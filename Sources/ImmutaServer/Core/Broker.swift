@@ -17,6 +17,8 @@ public final class Broker: Sendable {
     let ioPool: NIOThreadPool
     /// The connection limits' counts.
     let admission = ConnectionAdmission()
+    /// Failed appends, logged once per topic and interval.
+    let appendFailures = AppendFailureLog()
     private let settings: Locked<ServerConfiguration>
     let logger: Logger
 
@@ -104,6 +106,7 @@ public final class Broker: Sendable {
     func deleteTopic(_ name: String) throws {
         try store.delete(name)
         groups.topicDeleted(name)
+        appendFailures.forget(topic: name)
         logger.info("deleted topic", metadata: ["topic": "\(name)"])
     }
 

@@ -19,6 +19,10 @@ extension ProtocolError {
         case .closed: code = .topicNotFound
         case .topicExists: code = .topicExists
         case .topicNotFound: code = .topicNotFound
+        case .sequenceGap: code = .sequenceGap
+        case .sequenceForgotten, .sequenceReused: code = .duplicateSequence
+        case .tooManyProducers: code = .tooManyProducers
+        case .unknownProducer: code = .unknownProducer
         }
         return ProtocolError(code, storage.description)
     }

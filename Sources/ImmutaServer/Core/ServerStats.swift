@@ -14,6 +14,8 @@ public final class ServerStats: Sendable {
     /// Bytes handed to the kernel as file regions (sendfile) rather than copied through memory.
     let bytesSentZeroCopy = Atomic<Int64>(0)
     let protocolErrors = Atomic<Int64>(0)
+    /// Idempotent batches that were resends of stored ones, answered without appending.
+    let duplicateBatches = Atomic<Int64>(0)
     /// Connection handlers alive: open connections, plus any a leak keeps.
     let connectionHandlers = Atomic<Int64>(0)
 
@@ -40,6 +42,7 @@ public final class ServerStats: Sendable {
             ("bytes_delivered", bytesDelivered.load(ordering: .relaxed)),
             ("bytes_sent_zero_copy", bytesSentZeroCopy.load(ordering: .relaxed)),
             ("protocol_errors", protocolErrors.load(ordering: .relaxed)),
+            ("duplicate_batches", duplicateBatches.load(ordering: .relaxed)),
             ("connection_handlers", connectionHandlers.load(ordering: .relaxed)),
             ("open_segment_files", Int64(DescriptorCache.shared.openFiles)),
             ("longest_append_ms", longestWriterStallNanoseconds / 1_000_000),

@@ -21,6 +21,10 @@ public struct ServerLimits: Sendable, Hashable {
     public var maxTopics = 1024
     /// `max_groups_per_topic`: consumer groups on one topic.
     public var maxGroupsPerTopic = 64
+    /// `max_producers_per_topic` and `producer_expiry`: idempotent producers one topic remembers
+    /// (16 batches each), and how long an idle one is remembered (Kafka forgets a producer id after
+    /// a day idle too).
+    public var producers = ProducerLimits()
     /// `min_segment_bytes`: the smallest segment size a client may ask for. Tiny segments make a
     /// file pair per few records.
     public var minSegmentBytes: UInt64 = 64 << 10
@@ -45,11 +49,14 @@ public struct ServerLimits: Sendable, Hashable {
         "max_subscriptions_per_connection": 1...65_536,
         "max_topics": 1...1_000_000,
         "max_groups_per_topic": 1...1_000_000,
+        "max_producers_per_topic": 1...1_000_000,
         "max_open_segment_files": 16...1_000_000,
     ]
 
     /// The sizes allowed for `max_queued_reply_bytes`.
     public static let queuedReplyBytesRange: ClosedRange<UInt64> = (64 << 10)...(1 << 30)
+    /// The durations allowed for `producer_expiry`, in milliseconds: a minute to a year.
+    public static let producerExpiryRange: ClosedRange<Int64> = 60_000...31_536_000_000
     /// The durations allowed for `handshake_timeout` and `idle_timeout`, in milliseconds.
     public static let timeoutRange: ClosedRange<Int64> = 100...86_400_000
 }

@@ -35,8 +35,12 @@ extension RecordLog {
     ///   backwards along a log: an earlier one is raised to the previous batch's.
     @discardableResult
     /// - Parameter expectedCount: when given, the batch is refused unless it holds exactly this many records.
+    /// - Parameter prepare: runs under the writer's lock once the batch's first offset and timestamp
+    ///   (and record count) are known, before anything is written; if it throws, nothing is appended. The idempotent
+    ///   producer path records the batch in the producer-state log here.
     public func append(
-        framed bytes: UnsafeRawBufferPointer, timestamp: Int64? = nil, expectedCount: Int? = nil
+        framed bytes: UnsafeRawBufferPointer, timestamp: Int64? = nil, expectedCount: Int? = nil,
+        prepare: ((_ firstOffset: UInt64, _ timestamp: Int64, _ count: Int) throws -> Void)? = nil
     ) throws -> AppendResult {
         guard !bytes.isEmpty else { throw StorageError.emptyBatch }
         let configuration = self.configuration
@@ -56,6 +60,7 @@ extension RecordLog {
                 try roll(&state, durability: configuration.durability)
             }
             let now = max(timestamp ?? currentTimeNanoseconds(), state.lastTimestamp)
+            try prepare?(state.nextOffset, now, count)
             let base = state.activeDataSize
             let indexBytes = count * IndexEntry.size
             if state.indexScratch.count < indexBytes {

@@ -30,6 +30,26 @@ extension RecordLog {
                 return removed
             }
         }
+        return try unlink(removed)
+    }
+
+    /// Deletes whole segments that hold only offsets below `offset` (never the active one). A
+    /// log that keeps its own checkpoints (the producer-state log) trims what they made obsolete.
+    @discardableResult
+    package func removeSegments(below offset: UInt64) throws -> [String] {
+        let removed = writer.withLock { _ -> [Segment] in
+            shared.withLock { state -> [Segment] in
+                var removed: [Segment] = []
+                while state.segments.count > 1 && state.segments[0].nextOffset <= offset {
+                    removed.append(state.segments.removeFirst().segment)
+                }
+                return removed
+            }
+        }
+        return try unlink(removed)
+    }
+
+    private func unlink(_ removed: [Segment]) throws -> [String] {
         guard !removed.isEmpty else { return [] }
         for segment in removed {
             // A crash between the two unlinks leaves half a segment at the front of the log, which

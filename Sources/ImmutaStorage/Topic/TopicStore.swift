@@ -37,9 +37,8 @@ public final class TopicStore: Sendable {
                 continue
             }
             let metadata = try TopicMetadata.read(from: directory)
-            let (log, report) = try RecordLog.open(
-                directory: directory, name: "topic \(entry)", configuration: metadata.configuration, create: false)
-            topics[entry] = Topic(name: entry, directory: directory, log: log, createdAt: metadata.createdAt)
+            let (topic, report) = try Topic.open(name: entry, directory: directory, metadata: metadata, create: false)
+            topics[entry] = topic
             reports[entry] = report
         }
         try FileIO.syncDirectory(topicsDirectory)
@@ -69,8 +68,7 @@ public final class TopicStore: Sendable {
                 try? FileIO.removeTree(staging)
                 throw error
             }
-            let (log, _) = try RecordLog.open(directory: directory, name: "topic \(name)", configuration: configuration)
-            let topic = Topic(name: name, directory: directory, log: log, createdAt: metadata.createdAt)
+            let (topic, _) = try Topic.open(name: name, directory: directory, metadata: metadata, create: true)
             topics[name] = topic
             return topic
         }
@@ -103,7 +101,7 @@ public final class TopicStore: Sendable {
             guard let topic = topics.removeValue(forKey: name) else { throw StorageError.topicNotFound(name) }
             return topic
         }
-        try? topic.log.close()
+        try? topic.close()
         let doomed = topicsDirectory + "/" + Self.hiddenName("deleting", name) + "-" + String(currentTimeNanoseconds())
         try FileIO.rename(topic.directory, to: doomed)
         try FileIO.syncDirectory(topicsDirectory)
@@ -121,7 +119,7 @@ public final class TopicStore: Sendable {
     public func close() throws {
         var firstError: (any Error)?
         for topic in list() {
-            do { try topic.log.close() } catch { firstError = firstError ?? error }
+            do { try topic.close() } catch { firstError = firstError ?? error }
         }
         if let firstError { throw firstError }
     }

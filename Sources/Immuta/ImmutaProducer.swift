@@ -1,0 +1,211 @@
+import ImmutaProtocol
+import NIOCore
+
+/// A producer whose batches land once each, in the order they were sent, across lost
+/// connections and daemon restarts.
+///
+/// Every batch carries the producer's id and its next sequence number on that topic
+/// (PRODUCE_IDEMPOTENT). When the connection drops, or the daemon could not say whether a batch
+/// reached the disk, the producer reconnects and sends the same batch again with the same number:
+/// the daemon stores it if it never did, and otherwise answers with the offsets it stored it at.
+/// A batch the daemon refused is not stored, and neither is any later batch that was in flight
+/// behind it: those fail too, so nothing lands out of order. The next batch then takes the failed
+/// one's number.
+///
+/// ```swift
+/// let producer = ImmutaProducer(socketPath: "/run/immuta/immuta.sock")
+/// let result = try await producer.produce("orders", [Array("hello".utf8)])
+/// ```
+///
+/// Up to ``maxInFlightPerTopic`` batches per topic may be in flight; more calls wait. The
+/// daemon remembers that many batches per producer, so a resend is always answered with offsets.
+public actor ImmutaProducer {
+    /// Batches per topic sent and not yet answered; the daemon remembers this many per producer.
+    public static let maxInFlightPerTopic = 16
+
+    /// The producer's id: random unless given.
+    public nonisolated let producerID: UInt64
+    private let socketPath: String
+    private let clientName: String
+    private let retryTimeout: Duration
+    private var connection: Task<ImmutaClient, any Error>?
+    private var streams: [String: SequenceStream] = [:]
+    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// - Parameters:
+    ///   - socketPath: immutad's socket.
+    ///   - producerID: the id to produce as (default: random). Reuse an id only for the same
+    ///     stream of batches: the daemon takes batch numbers per id and topic.
+    ///   - retryTimeout: how long a batch keeps being resent after lost connections or an unknown
+    ///     outcome before its call fails.
+    public init(
+        socketPath: String, producerID: UInt64 = .random(in: 1...UInt64.max),
+        clientName: String = ImmutaClient.defaultClientName, retryTimeout: Duration = .seconds(30)
+    ) {
+        self.socketPath = socketPath
+        self.producerID = producerID
+        self.clientName = clientName
+        self.retryTimeout = retryTimeout
+    }
+
+    /// The connection in use, opened when there is none.
+    public func client() async throws -> ImmutaClient {
+        // One connection at a time, shared by every call (they wait for the same connect), so
+        // batches leave in the order they were numbered.
+        let (socketPath, clientName) = (socketPath, clientName)
+        let connecting = connection ?? Task { try await ImmutaClient.connect(socketPath: socketPath, clientName: clientName) }
+        connection = connecting
+        do {
+            return try await connecting.value
+        } catch {
+            if connection == connecting { connection = nil }
+            throw error
+        }
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        await dropConnection(ifStill: nil)
+    }
+
+    /// Produces a batch of payloads; see ``produce(_:framedRecords:count:ack:)``.
+    @discardableResult
+    public func produce<Payload: Collection<UInt8>>(_ topic: String, _ payloads: [Payload], ack: Ack = .fsync) async throws
+        -> ProduceResult
+    {
+        var records = ByteBufferAllocator().buffer(capacity: payloads.reduce(0) { $0 + 8 + $1.count })
+        for payload in payloads {
+            records.writeInteger(UInt64(payload.count), endianness: .little)
+            records.writeBytes(payload)
+        }
+        return try await produce(topic, framedRecords: records, count: payloads.count, ack: ack)
+    }
+
+    /// Produces a batch in the record format (8-byte little-endian size, then payload). Returns
+    /// where it was stored, also when that was by an earlier attempt.
+    @discardableResult
+    public func produce(_ topic: String, framedRecords: ByteBuffer, count: Int, ack: Ack = .fsync) async throws -> ProduceResult {
+        while !(streams[topic] ?? SequenceStream()).canIssue(limit: Self.maxInFlightPerTopic) {
+            await waitForProgress(on: topic)
+        }
+        let sequence = streams[topic, default: SequenceStream()].issue()
+        do {
+            let result = try await deliver(topic, framedRecords, count: count, ack: ack, sequence: sequence)
+            settle(topic, sequence, stored: true)
+            return result
+        } catch {
+            let code = (error as? ImmutaError)?.code
+            settle(topic, sequence, stored: code == .duplicateSequence, restart: code == .unknownProducer)
+            throw error
+        }
+    }
+
+    /// Sends one batch until it is answered for good.
+    private func deliver(_ topic: String, _ records: ByteBuffer, count: Int, ack: Ack, sequence: UInt64) async throws -> ProduceResult {
+        let deadline = ContinuousClock.now + retryTimeout
+        var pause = Duration.milliseconds(20)
+        var used: ImmutaClient?
+        while true {
+            if streams[topic]?.failedAt.map({ $0 < sequence }) == true {
+                throw ImmutaError(
+                    code: .sequenceGap,
+                    message: "batch \(sequence) of producer \(producerID) was not sent: an earlier batch to \(topic) failed")
+            }
+            do {
+                let client = try await client()
+                used = client
+                return try await client.produce(
+                    topic, framedRecords: records, count: count, ack: ack, producer: producerID, sequence: sequence
+                ).result
+            } catch let error as ImmutaError {
+                switch RetryDecision(error, sequence: sequence, stream: streams[topic]) {
+                case .fail: throw error
+                case .afterEarlierBatches:
+                    await waitForProgress(on: topic)
+                    continue
+                case .resend:
+                    if error.isConnectionLost { await dropConnection(ifStill: used) }
+                    guard ContinuousClock.now + pause < deadline else { throw error }
+                    try await Task.sleep(for: pause)  // a back-off between attempts, not a wait for readiness
+                    pause = min(pause * 2, .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Forgets the connection a batch lost (`lost`; nil: whatever is open), unless another batch
+    /// has already replaced it.
+    private func dropConnection(ifStill lost: ImmutaClient?) async {
+        guard let current = connection else { return }
+        let client = try? await current.value
+        guard connection == current, lost == nil || client === lost else { return }
+        connection = nil
+        await client?.close()
+    }
+
+    private func settle(_ topic: String, _ sequence: UInt64, stored: Bool, restart: Bool = false) {
+        streams[topic]?.settle(sequence, stored: stored, restart: restart)
+        for waiter in waiters.removeValue(forKey: topic) ?? [] { waiter.resume() }
+    }
+
+    private func waitForProgress(on topic: String) async {
+        await withCheckedContinuation { waiters[topic, default: []].append($0) }
+    }
+}
+
+/// What to do after a batch got an error.
+enum RetryDecision {
+    case resend, afterEarlierBatches, fail
+
+    init(_ error: ImmutaError, sequence: UInt64, stream: SequenceStream?) {
+        if error.isConnectionLost || error.code == .notDurable || error.code == .shuttingDown {
+            // The batch may or may not be stored: the same batch with the same number finds out.
+            self = .resend
+        } else if error.code == .sequenceGap || error.code == .unknownProducer, stream?.hasOutstanding(below: sequence) == true {
+            // An earlier batch arrives after this one (it was resent on a new connection).
+            self = .afterEarlierBatches
+        } else {
+            self = .fail
+        }
+    }
+}
+
+/// One topic's batch numbers: the next to issue, those in flight, and the first that failed.
+struct SequenceStream {
+    private(set) var nextSequence: UInt64 = 0
+    private(set) var outstanding: Set<UInt64> = []
+    /// The lowest batch refused since the last rewind: nothing from it on was stored.
+    private(set) var failedAt: UInt64?
+
+    /// Whether a new batch may be numbered now: there is room, and after a failure every batch
+    /// in flight behind it has been answered (so the numbers can go back to the failed one).
+    func canIssue(limit: Int) -> Bool {
+        outstanding.count < limit && (failedAt == nil || outstanding.isEmpty)
+    }
+
+    mutating func issue() -> UInt64 {
+        if let failedAt {
+            nextSequence = failedAt
+            self.failedAt = nil
+        }
+        let sequence = nextSequence
+        nextSequence += 1
+        outstanding.insert(sequence)
+        return sequence
+    }
+
+    /// - Parameter restart: the daemon does not know the producer on this topic: numbering starts
+    ///   again from 0 once the batches in flight are answered.
+    mutating func settle(_ sequence: UInt64, stored: Bool, restart: Bool = false) {
+        outstanding.remove(sequence)
+        if restart {
+            failedAt = 0
+        } else if !stored {
+            failedAt = min(failedAt ?? sequence, sequence)
+        }
+    }
+
+    func hasOutstanding(below sequence: UInt64) -> Bool {
+        outstanding.contains { $0 < sequence }
+    }
+}
