@@ -65,7 +65,7 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .closed(let log):
             return "\(log) is closed"
         case .failed(let log, let reason):
-            return "\(log) refuses writes after an earlier failure (\(reason)); restart the daemon to recover it"
+            return "\(log) refuses writes after an earlier failure (\(reason)); it tries to recover at the next write, at most once a second, and on restart"
         case .topicExists(let name):
             return "topic \(String(reflecting: name)) already exists"
         case .topicNotFound(let name):

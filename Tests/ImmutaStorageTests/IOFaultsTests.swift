@@ -21,9 +21,9 @@ import Testing
         try await withTemporaryDirectory { dir in
             let (log, _) = try RecordLog.open(directory: dir + "/faulty", name: "faulty")
             try log.append([[1, 2, 3]])
-            IOFaults.install(try IOFaults.parse("write:\(dir)/faulty/:errno=28@1x1"))
-            defer { IOFaults.install([]) }
-            #expect(throws: StorageError.self) { try log.append([[4, 5, 6]]) }
+            IOFaults.with(try IOFaults.parse("write:\(dir)/faulty/:errno=28@1x1")) { _ in
+                #expect(throws: StorageError.self) { try log.append([[4, 5, 6]]) }
+            }
             // The fault was one call: the log takes the next batch at the next offset.
             let next = try log.append([[7, 8, 9]])
             #expect(next.firstOffset == 1)

@@ -61,16 +61,20 @@ package enum FileIO {
     package static func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, at offset: UInt64, path: String)
         throws
     {
-        try IOFaults.check(.write, path)
+        var end = bytes.count
+        if try IOFaults.check(.write, path) == .shortWrite { end = bytes.count / 2 }
         var done = 0
-        while done < bytes.count {
+        while done < end {
             do {
                 done += try fd.write(
                     toAbsoluteOffset: Int64(offset) + Int64(done),
-                    UnsafeRawBufferPointer(rebasing: bytes[done...]), retryOnInterrupt: true)
+                    UnsafeRawBufferPointer(rebasing: bytes[done..<end]), retryOnInterrupt: true)
             } catch {
                 throw StorageError.io(operation: "write", path: path, errno: error as? Errno ?? .ioError)
             }
+        }
+        if end < bytes.count {
+            throw StorageError.io(operation: "write (injected short write)", path: path, errno: .ioError)
         }
     }
 
@@ -99,6 +103,7 @@ package enum FileIO {
         let result = fsync(fd.rawValue)
         #endif
         guard result == 0 else { throw StorageError.io(operation: "fdatasync", path: path, errno: Errno(rawValue: errno)) }
+        SyncedLengths.record(fd, path: path)
     }
 
     /// Fsyncs a directory, making file creations, renames and deletions in it durable.

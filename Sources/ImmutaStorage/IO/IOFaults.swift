@@ -24,6 +24,11 @@ public enum IOFaults {
         case delay(milliseconds: Int)
         /// Fails with this errno instead of making the call.
         case fail(errno: Int32)
+        /// A write only: writes the first half of its bytes, then fails with EIO (a torn write).
+        case shortWrite
+        /// Nothing: only counts matching calls (see ``matches(_:)``), to learn how many calls a
+        /// scenario makes before looping a fault over each of them.
+        case count
     }
 
     /// One rule: calls of `operation` on a path containing `pathContains` take `action` from the
@@ -45,16 +50,61 @@ public enum IOFaults {
     }
 
     private static let active = Atomic<Bool>(false)
-    private static let rules = Locked<[(rule: Rule, seen: Int)]>([])
+    private static let rules = Locked<[(rule: Rule, seen: Int, owner: UInt64)]>([])
+    private static let nextOwner = Atomic<UInt64>(1)
 
     /// Replaces the rules (an empty list turns the seam off).
     public static func install(_ list: [Rule]) {
-        rules.withLock { $0 = list.map { ($0, 0) } }
+        rules.withLock { $0 = list.map { ($0, 0, 0) } }
         active.store(!list.isEmpty, ordering: .relaxed)
     }
 
+    /// Adds rules for the duration of `body` (tests running at once add their own, each matching
+    /// its own directory), and removes them afterwards.
+    @discardableResult
+    public static func with<T>(_ list: [Rule], _ body: (Token) throws -> T) rethrows -> T {
+        let token = add(list)
+        defer { remove(token) }
+        return try body(token)
+    }
+
+    /// ``with(_:_:)`` for an asynchronous body.
+    public static func with<T>(
+        _ list: [Rule], isolation: isolated (any Actor)? = #isolation, _ body: (Token) async throws -> T
+    ) async rethrows -> T {
+        let token = add(list)
+        defer { remove(token) }
+        return try await body(token)
+    }
+
+    private static func add(_ list: [Rule]) -> Token {
+        let owner = nextOwner.wrappingAdd(1, ordering: .relaxed).oldValue
+        rules.withLock { rules in
+            rules += list.map { ($0, 0, owner) }
+            active.store(true, ordering: .relaxed)
+        }
+        return Token(owner: owner)
+    }
+
+    private static func remove(_ token: Token) {
+        rules.withLock { rules in
+            rules.removeAll { $0.owner == token.owner }
+            active.store(!rules.isEmpty, ordering: .relaxed)
+        }
+    }
+
+    /// Names the rules one ``with(_:_:)`` added.
+    public struct Token: Sendable {
+        let owner: UInt64
+
+        /// How many calls matched each of those rules so far, in the order they were given.
+        public var matches: [Int] {
+            IOFaults.rules.withLock { $0.filter { $0.owner == owner }.map(\.seen) }
+        }
+    }
+
     /// Parses `OPERATION:PATH_PART:ACTION[@FROM[xCOUNT]]` rules separated by `;`, where ACTION is
-    /// `delay=MS` or `errno=N`.
+    /// `delay=MS`, `errno=N` or `short` (a torn write).
     public static func parse(_ text: String) throws -> [Rule] {
         try text.split(separator: ";").map { item in
             let parts = item.split(separator: ":", maxSplits: 2).map(String.init)
@@ -67,8 +117,10 @@ public enum IOFaults {
                 action = .delay(milliseconds: ms)
             } else if actionAndWhen[0].hasPrefix("errno="), let code = Int32(actionAndWhen[0].dropFirst(6)), code > 0 {
                 action = .fail(errno: code)
+            } else if actionAndWhen[0] == "short" {
+                action = .shortWrite
             } else {
-                throw StorageError.invalidConfiguration("I/O fault action \(actionAndWhen[0]) is not delay=MS (0...600000) or errno=N")
+                throw StorageError.invalidConfiguration("I/O fault action \(actionAndWhen[0]) is not delay=MS (0...600000), errno=N or short")
             }
             var from = 1
             var count: Int?
@@ -90,27 +142,35 @@ public enum IOFaults {
     }
 
     /// Called by ``FileIO`` before each system call it guards.
+    ///
+    /// - Returns: `.shortWrite` when a write should be torn (the caller writes half and fails).
     @inline(__always)
-    static func check(_ operation: Operation, _ path: String) throws {
-        guard active.load(ordering: .relaxed) else { return }
-        try apply(operation, path)
+    @discardableResult
+    static func check(_ operation: Operation, _ path: String) throws -> Action? {
+        guard active.load(ordering: .relaxed) else { return nil }
+        return try apply(operation, path)
     }
 
-    private static func apply(_ operation: Operation, _ path: String) throws {
+    private static func apply(_ operation: Operation, _ path: String) throws -> Action? {
         let action = rules.withLock { rules -> Action? in
+            var chosen: Action?
             for i in rules.indices where rules[i].rule.operation == operation && path.contains(rules[i].rule.pathContains) {
                 rules[i].seen += 1
                 let rule = rules[i].rule
                 let seen = rules[i].seen
-                if seen >= rule.from && (rule.count.map { seen < rule.from + $0 } ?? true) { return rule.action }
+                if chosen == nil, rule.action != .count, seen >= rule.from && (rule.count.map { seen < rule.from + $0 } ?? true) {
+                    chosen = rule.action
+                }
             }
-            return nil
+            return chosen
         }
         switch action {
-        case .none: return
+        case .none, .count: return nil
+        case .shortWrite: return operation == .write ? .shortWrite : nil
         case .delay(let ms):
             var pause = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
             nanosleep(&pause, nil)
+            return nil
         case .fail(let code):
             throw StorageError.io(operation: "\(operation.rawValue) (injected)", path: path, errno: Errno(rawValue: code))
         }

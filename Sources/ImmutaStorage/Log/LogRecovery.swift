@@ -39,8 +39,9 @@ enum LogRecovery {
         let indexBases = Set(names.compactMap { SegmentNames.baseOffset(of: $0, extension: SegmentNames.indexExtension) })
         var bases = dataBases.union(indexBases).sorted()
 
-        // A file without its partner is either the newest segment, created just before a crash and
-        // still empty, or the oldest, half-deleted by retention. Anything else is damage.
+        // A file without its partner is either empty (a segment whose creation a crash or a failed
+        // roll interrupted: it holds no record, wherever it is) or the oldest, half-deleted by
+        // retention. Anything else is damage.
         let orphans = bases.filter { dataBases.contains($0) != indexBases.contains($0) }
         for base in orphans {
             let stem = directory + "/" + SegmentNames.stem(base)
@@ -48,7 +49,7 @@ enum LogRecovery {
             let fd = try FileIO.open(present, readOnly: true)
             let size = try FileIO.size(fd, path: present)
             try? fd.close()
-            if size == 0 && base == bases.last {
+            if size == 0 {
                 report.notes.append("removed \(present): an empty segment file without its partner")
             } else if base == bases.first && bases.count > 1 {
                 report.notes.append("removed \(present): the rest of a segment that retention was deleting")
@@ -66,6 +67,15 @@ enum LogRecovery {
         var index = 0
         while index < bases.count {
             let segment = try Segment(directory: directory, baseOffset: bases[index], create: false)
+            if index < bases.count - 1, try isEmpty(segment) {
+                // A pair of empty files before the last segment: a roll that failed after creating
+                // them, and the log moved on. Sealed segments are never empty, so it holds nothing.
+                report.notes.append("removed \(segment.dataPath) and its index: an empty segment before the last one")
+                try segment.unlinkFiles()
+                try FileIO.syncDirectory(directory)
+                index += 1
+                continue
+            }
             if let previous = segments.last, previous.nextOffset != segment.baseOffset {
                 throw StorageError.unrecoverable(
                     log: log, file: segment.dataPath, position: 0,
@@ -97,6 +107,12 @@ enum LogRecovery {
             index += 1
         }
         return (segments, report)
+    }
+
+    private static func isEmpty(_ segment: Segment) throws -> Bool {
+        try segment.withFiles {
+            try FileIO.size($0.index, path: segment.indexPath) == 0 && FileIO.size($0.data, path: segment.dataPath) == 0
+        }
     }
 
     /// A closed segment: its index is whole and its last entry ends a batch exactly at the end of

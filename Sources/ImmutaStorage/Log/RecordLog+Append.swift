@@ -44,11 +44,9 @@ extension RecordLog {
     ) throws -> AppendResult {
         guard !bytes.isEmpty else { throw StorageError.emptyBatch }
         let configuration = self.configuration
-        if let failure = syncState.withLock({ $0.failure }) {
-            throw StorageError.failed(log: name, reason: failure.description)
-        }
         let (result, woken) = try writer.withLock { (state) -> (AppendResult, [Waiter]) in
             guard !state.closed else { throw StorageError.closed(log: name) }
+            try recoverAfterFailure(&state)
             writerBusySince.store(monotonicNanoseconds(), ordering: .relaxed)
             defer { writerBusySince.store(0, ordering: .relaxed) }
 
@@ -165,9 +163,7 @@ extension RecordLog {
                 try FileIO.truncate(files.data, to: dataSize, path: segment.dataPath)
             }
         } catch {
-            syncState.withLock { state in
-                if state.failure == nil { state.failure = StorageError.wrap(error) }
-            }
+            markFailed(error)
         }
     }
 
@@ -176,15 +172,29 @@ extension RecordLog {
     /// the sync queue so the writer does not wait for a whole segment to reach the disk; the sync
     /// loop flushes such segments before it flushes the active one, so nothing is ever reported
     /// durable ahead of them.
+    ///
+    /// A roll that fails leaves no file behind, so the next append can try again; a failed flush
+    /// of the closed segment fails the log (its pages' state is unknown, see ``markFailed(_:)``).
     private func roll(_ state: inout Writer, durability: Durability) throws {
         if durability == .none {
             let sealed = state.active
             syncState.withLock { $0.sealedUnflushed.append(sealed) }
         } else {
-            try state.active.sync()
+            do {
+                try state.active.sync()
+            } catch {
+                markFailed(error)
+                throw error
+            }
         }
+        try SegmentFiles.moveStraysAside(directory: directory, baseOffset: state.nextOffset)
         let segment = try Segment(directory: directory, baseOffset: state.nextOffset, create: true)
-        try FileIO.syncDirectory(directory)
+        do {
+            try FileIO.syncDirectory(directory)
+        } catch {
+            try? segment.unlinkFiles()
+            throw error
+        }
         shared.withLock { $0.segments.append(SegmentState(segment: segment, recordCount: 0, dataSize: 0)) }
         state.active = segment
         state.activeDataSize = 0

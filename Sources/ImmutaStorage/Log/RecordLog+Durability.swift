@@ -34,8 +34,14 @@ extension RecordLog {
 
     /// Flushes everything written so far, synchronously.
     public func sync() throws {
-        for old in syncState.withLock({ $0.sealedUnflushed }) { try old.sync() }
-        try shared.withLock { $0.segments[$0.segments.count - 1].segment }.sync()
+        if let failure = self.failure { throw StorageError.failed(log: name, reason: failure.description) }
+        do {
+            for old in syncState.withLock({ $0.sealedUnflushed }) { try old.sync() }
+            try shared.withLock { $0.segments[$0.segments.count - 1].segment }.sync()
+        } catch {
+            markFailed(error)
+            throw error
+        }
     }
 
     /// Asks for a background flush up to `offset` without waiting for it.
@@ -85,7 +91,10 @@ extension RecordLog {
                 if let failure {
                     // After a failed fdatasync the kernel may have dropped the dirty pages: nothing
                     // written since the last good flush can be called durable, now or later.
-                    state.failure = failure
+                    if state.failure == nil {
+                        state.failure = failure
+                        state.lastRecoveryAttempt = monotonicNanoseconds()
+                    }
                     let all = state.waiters.map(\.continuation)
                     state.waiters.removeAll()
                     state.running = false

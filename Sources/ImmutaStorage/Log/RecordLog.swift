@@ -55,6 +55,8 @@ public final class RecordLog: Sendable {
         var running = false
         var intervalArmed = false
         var failure: StorageError?
+        /// Monotonic time of the failure or of the last attempt to recover from it.
+        var lastRecoveryAttempt: Int64 = 0
         var waiters: [(target: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     }
 
@@ -64,6 +66,8 @@ public final class RecordLog: Sendable {
     let syncQueue: DispatchQueue
     /// Monotonic nanoseconds at which the writer entered its current append, or 0 when idle.
     let writerBusySince = Atomic<Int64>(0)
+    /// Told when the log recovers from a failure (see ``onRecovery(_:)``).
+    let recoveryHandler = Locked<(@Sendable (String) -> Void)?>(nil)
 
     private init(directory: String, name: String, configuration: RecordLogConfiguration, segments: [SegmentState]) {
         self.directory = directory

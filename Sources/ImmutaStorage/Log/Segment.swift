@@ -52,6 +52,9 @@ package final class Segment: Sendable {
             return SegmentDescriptors(data: data, index: try FileIO.open(indexPath, create: create, exclusive: create))
         } catch {
             try? data.close()
+            // A data file created without its index would stop the next attempt (EEXIST) and,
+            // once the log moved on, recovery: take it back.
+            if create { try? FileIO.remove(dataPath) }
             throw error
         }
     }
