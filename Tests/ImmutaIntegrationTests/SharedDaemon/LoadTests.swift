@@ -108,7 +108,7 @@ import Testing
             let settled = try await eventually(timeout: .seconds(30)) { try await daemonStats(daemon)["connections"] == 2 }
             #expect(settled, "round \(round): connections still open")
             // Segment files the fetches opened stay cached (up to max_open_segment_files): count the rest.
-            roundFds.append(daemon.openDescriptorCount() - Int(try await daemonStats(daemon)["open_segment_files"]!))
+            roundFds.append(try daemon.openDescriptorCount() - Int(try await daemonStats(daemon)["open_segment_files"]!))
         }
         // The same after every round, give or take a descriptor the runtime keeps or drops.
         #expect(roundFds.max()! - roundFds.min()! <= 2, "descriptors after each round: \(roundFds)")
