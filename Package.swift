@@ -147,7 +147,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "ImmutaTestSupport", dependencies: ["ImmutaStorage"], swiftSettings: upcoming),
+        .target(name: "ImmutaTestSupport", dependencies: ["ImmutaLocks", "ImmutaStorage"], swiftSettings: upcoming),
         .testTarget(
             name: "ImmutaStorageTests",
             dependencies: [

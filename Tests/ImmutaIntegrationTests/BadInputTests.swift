@@ -8,7 +8,7 @@ import Testing
 
 /// Each case gets a clear ERROR frame where one can be sent, then the connection closes; none
 /// disturbs the daemon or other clients.
-@Suite struct BadInputTests {
+@Suite(.timeLimit(.minutes(15))) struct BadInputTests {
     /// A daemon plus a healthy client that must keep working through every bad input.
     struct Fixture {
         let dir = TemporaryDirectory()

@@ -7,7 +7,7 @@ import Testing
 
 /// When appends reach the disk: `fsync` (group commit), `interval:N` and `none`, and how the
 /// setting is parsed.
-@Suite struct DurabilityTests {
+@Suite(.timeLimit(.minutes(10))) struct DurabilityTests {
     private func synced(_ log: RecordLog) -> UInt64 { log.syncState.withLock { $0.synced } }
 
     @Test func fsyncWithManyConcurrentAppenders() async throws {

@@ -7,7 +7,7 @@ import NIOCore
 import Testing
 
 /// A client that never reads costs the daemon a bounded amount of memory and descriptors.
-@Suite(.serialized) struct BackPressureTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct BackPressureTests {
     static func readings(_ daemon: DaemonProcess) throws -> (rssKiB: Int, fds: Int) {
         // Both throw when /proc cannot be read: a bound checked against nothing proves nothing.
         (try daemon.residentKilobytes(), try daemon.openDescriptorCount())

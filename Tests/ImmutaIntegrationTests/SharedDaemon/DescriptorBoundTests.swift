@@ -7,7 +7,7 @@ import Testing
 
 /// `max_open_segment_files` holds with any number of segments, topics and groups: idle segments'
 /// files are closed and reopened on demand.
-@Suite struct DescriptorBoundTests {
+@Suite(.timeLimit(.minutes(15))) struct DescriptorBoundTests {
     /// Runs immutad with a descriptor limit of `files` (as `LimitNOFILE=` would).
     static func limitedLauncher(in directory: String, files: Int) throws -> String {
         let path = directory + "/immutad-limited"
@@ -42,6 +42,7 @@ import Testing
             var next = fetched.nextOffset
             while records.count < 8 {
                 let more = try await client.fetch(topic, from: .offset(next), maxRecords: 100)
+                try #require(more.nextOffset > next, "\(topic): a fetch at \(next) made no progress")
                 records += more.records
                 next = more.nextOffset
             }

@@ -9,7 +9,7 @@ import Testing
 
 /// 1,000 connections at once — followers, group members, idle connections and clients that never
 /// read — while a producer measures its throughput against a solo run, over repeated rounds.
-@Suite(.serialized) struct LoadTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct LoadTests {
     static let payloads = [[UInt8]](repeating: [UInt8](repeating: 0x61, count: 100), count: 100)
 
     /// Records/s of one producer keeping 8 batches of 100 × 100 B in flight (as `immutactl
