@@ -10,7 +10,8 @@ import Testing
     /// SIGKILL the daemon while producers wait for fsync acks, restart it, and check that every
     /// acknowledged record is there with its offset and bytes — over several rounds on the same data.
     @Test func killNineKeepsEveryFsyncAcknowledgedRecord() async throws {
-        let dir = TemporaryDirectory()
+        // On a disk: the kills must find acknowledged records on the device, not in a tmpfs.
+        let dir = TemporaryDirectory(in: try DiskDirectory.base())
         let acknowledged = Acknowledged()
         var daemon = try await DaemonProcess.start(in: dir.path)
         let setup = try await ImmutaClient.connect(socketPath: daemon.socketPath)

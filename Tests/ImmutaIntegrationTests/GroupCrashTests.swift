@@ -23,7 +23,8 @@ final class AckedOffsets: Sendable {
 /// committed offsets never move back and never pass a record nobody acked.
 @Suite(.timeLimit(.minutes(15))) struct GroupCrashTests {
     @Test func committedOffsetsSurviveRepeatedKillsUnderLoad() async throws {
-        let dir = TemporaryDirectory()
+        // On a disk: the kills must find acknowledged records on the device, not in a tmpfs.
+        let dir = TemporaryDirectory(in: try DiskDirectory.base())
         var daemon = try await DaemonProcess.start(in: dir.path)
         let setup = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         try await setup.createTopic("stream", options: TopicOptions(durability: "none"))
