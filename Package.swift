@@ -121,6 +121,8 @@ let package = Package(
             dependencies: ["Immuta", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: upcoming
         ),
+        // Test-only stand-in for a test runner that starts a daemon, for ImmutaIntegrationTests; not installed.
+        .executableTarget(name: "immuta-daemon-runner", dependencies: ["ImmutaDaemonTesting"], swiftSettings: upcoming),
         .testTarget(
             name: "ImmutaIntegrationTests",
             dependencies: [
@@ -132,6 +134,7 @@ let package = Package(
                 "immutad",
                 "immutactl",
                 "immuta-group-member",
+                "immuta-daemon-runner",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -147,7 +150,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "ImmutaTestSupport", dependencies: ["ImmutaStorage"], swiftSettings: upcoming),
+        .target(name: "ImmutaTestSupport", dependencies: ["ImmutaLocks", "ImmutaStorage"], swiftSettings: upcoming),
         .testTarget(
             name: "ImmutaStorageTests",
             dependencies: [

@@ -30,7 +30,8 @@ public final class DaemonProcess: Sendable {
     /// - Parameters:
     ///   - directory: holds `data/` and `immuta.sock`.
     ///   - arguments: extra command-line arguments.
-    ///   - environment: extra environment variables.
+    ///   - environment: variables added to ``ChildLaunch/environment(adding:)`` (the runner's own
+    ///     environment is not passed on).
     ///   - config: the text of a configuration file to start with (written to `immuta.conf`).
     ///   - waitUntilReady: wait for the "accepting connections" log line.
     public static func start(
@@ -46,14 +47,16 @@ public final class DaemonProcess: Sendable {
             arguments += ["--config", path]
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--data-dir", dataDirectory, "--socket", socketPath] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let (launcher, launchArguments) = try ChildLaunch.command(
+            executable, ["--data-dir", dataDirectory, "--socket", socketPath] + arguments)
+        process.executableURL = URL(fileURLWithPath: launcher)
+        process.arguments = launchArguments
+        process.environment = ChildLaunch.environment(adding: environment)
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
         let collector = OutputCollector(handle: pipe.fileHandleForReading)
-        try process.run()
+        try await ChildLaunch.run(process)
         let daemon = DaemonProcess(dataDirectory: dataDirectory, socketPath: socketPath, process: process, collector: collector)
         if waitUntilReady { try await daemon.waitForOutput(containing: "accepting connections") }
         return daemon
@@ -69,11 +72,12 @@ public final class DaemonProcess: Sendable {
         kill(process.processIdentifier, signal)
     }
 
-    /// Sends SIGTERM and waits for the exit status.
+    /// Sends SIGTERM and waits for the exit status. A daemon still running after `timeout` is
+    /// killed with SIGKILL and ``hungStatus`` returned, which no test takes for a clean exit.
     @discardableResult
-    public func stop() async -> Int32 {
+    public func stop(timeout: Duration = .seconds(60)) async -> Int32 {
         signal(SIGTERM)
-        return await waitForExit()
+        return await waitForExit(timeout: timeout)
     }
 
     /// Kills the daemon with SIGKILL, as a crash would.
@@ -82,24 +86,34 @@ public final class DaemonProcess: Sendable {
         _ = await waitForExit()
     }
 
-    /// Waits for the process to end and returns its exit status.
-    public func waitForExit() async -> Int32 {
+    /// What ``waitForExit(timeout:)`` returns for a daemon that did not exit in time.
+    public static let hungStatus: Int32 = -1
+
+    /// Waits for the process to end and returns its exit status; after `timeout` (stretched under
+    /// a sanitizer) it kills the daemon, logs that to stderr and returns ``hungStatus``, so that a
+    /// daemon that never exits fails the test instead of hanging it.
+    public func waitForExit(timeout: Duration = .seconds(60)) async -> Int32 {
         let process = self.process
-        return await withCheckedContinuation { continuation in
+        let scaled = ProcessInfo.processInfo.environment["IMMUTA_TEST_SANITIZER"] == nil ? timeout : timeout * 5
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32?, Never>) in
+            let once = Locked(Optional(continuation))
+            let resume: @Sendable (Int32?) -> Void = { status in once.withLock { $0.take() }?.resume(returning: status) }
             Thread.detachNewThread {
                 process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
+                resume(process.terminationStatus)
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(scaled.components.seconds * 1000))) {
+                resume(nil)
             }
         }
+        if let status { return status }
+        FileHandle.standardError.write(Data("immutad pid \(process.processIdentifier) did not exit within \(scaled): killed\n".utf8))
+        kill(process.processIdentifier, SIGKILL)
+        return Self.hungStatus
     }
 
     /// Whether the process is still running.
     public var isRunning: Bool { process.isRunning }
-
-    /// The number of file descriptors the daemon has open.
-    public func openDescriptorCount() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
-    }
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -19,14 +19,15 @@ public enum TestBinaries {
     public static func path(_ name: String) -> String { directory + "/" + name }
 }
 
-/// A directory under /tmp removed when the value is released.
+/// A directory (under /tmp unless told otherwise) removed when the value is released.
 public final class TemporaryDirectory: Sendable {
     /// Its path.
     public let path: String
 
-    /// Creates a fresh directory (kept short: Unix socket paths are limited to 107 bytes).
-    public init(prefix: String = "imt") {
-        let path = "/tmp/\(prefix)-\(UUID().uuidString.prefix(8))"
+    /// Creates a fresh directory under `base` (kept short: Unix socket paths are limited to 107
+    /// bytes). Tests of durability pass a disk-backed base (ImmutaTestSupport's DiskDirectory).
+    public init(prefix: String = "imt", in base: String = "/tmp") {
+        let path = "\(base)/\(prefix)-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         self.path = path
     }

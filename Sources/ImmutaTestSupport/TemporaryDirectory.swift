@@ -23,9 +23,8 @@ public func withTemporaryDirectory<T>(
     return try await body(directory)
 }
 
-/// Creates a new empty directory under ``temporaryBase``; the caller removes it.
-public func makeTemporaryDirectory(_ label: String = "test") throws -> String {
-    let base = temporaryBase
+/// Creates a new empty directory under `base` (``temporaryBase`` by default); the caller removes it.
+public func makeTemporaryDirectory(_ label: String = "test", in base: String = temporaryBase) throws -> String {
     let safeLabel = String(label.unicodeScalars.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) ? Character($0) : "-" })
     var template = Array("\(base)/immuta-\(safeLabel.prefix(40))-XXXXXX".utf8CString)
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }

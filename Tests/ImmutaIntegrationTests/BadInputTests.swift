@@ -8,7 +8,7 @@ import Testing
 
 /// Each case gets a clear ERROR frame where one can be sent, then the connection closes; none
 /// disturbs the daemon or other clients.
-@Suite struct BadInputTests {
+@Suite(.timeLimit(.minutes(15))) struct BadInputTests {
     /// A daemon plus a healthy client that must keep working through every bad input.
     struct Fixture {
         let dir = TemporaryDirectory()
@@ -184,14 +184,13 @@ import Testing
             .frame(requestID: 2).encode(into: &subscribe)
         try connection.send(Self.hello + Array(subscribe.readableBytesView))
         let payload = [UInt8](repeating: 7, count: 64 << 10)
-        let rssBefore = residentKilobytes(pid: fixture.daemon.pid)
+        let rssBefore = try fixture.daemon.residentKilobytes()
         for _ in 0..<40 {
             try await fixture.bystander.produce("flood", Array(repeating: payload, count: 64), ack: .write)  // 4 MiB each
         }
         try await fixture.checkUndisturbed("while a subscriber stalls")
-        let rssAfter = residentKilobytes(pid: fixture.daemon.pid)
+        let rssAfter = try fixture.daemon.residentKilobytes()
         // 160 MiB were produced for a reader that reads nothing; the daemon holds on to little of it.
-        #expect(rssBefore > 0 && rssAfter > 0, "/proc/\(fixture.daemon.pid)/status could not be read")
         #expect(!TestBudget.measuresMemory || rssAfter - rssBefore < 64 << 10, "daemon RSS grew by \(rssAfter - rssBefore) KiB")
         await fixture.finish()
     }
@@ -199,7 +198,7 @@ import Testing
     @Test func thousandConnectionsOpenedAndDroppedLeakNoDescriptors() async throws {
         let fixture = try await Fixture()
         _ = try await fixture.bystander.ping()
-        let before = fixture.daemon.openDescriptorCount()
+        let before = try fixture.daemon.openDescriptorCount()
         for round in 0..<10 {
             var connections: [RawConnection] = []
             for i in 0..<100 {
@@ -218,7 +217,7 @@ import Testing
             if !settled { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(settled)
-        #expect(fixture.daemon.openDescriptorCount() == before)
+        #expect(try fixture.daemon.openDescriptorCount() == before)
         try await fixture.checkUndisturbed("after 1000 connections")
         await fixture.finish()
     }
@@ -226,12 +225,4 @@ import Testing
 
 enum ServerConfigurationDefaults {
     static let maxFrameLength = (16 << 20) + (64 << 10)
-}
-
-func residentKilobytes(pid: Int32) -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
-    return 0
 }

@@ -4,7 +4,7 @@ import ImmutaDaemonTesting
 import Testing
 
 /// `immutactl consume --group` and `immutactl group …` against a real daemon.
-@Suite struct CliGroupTests {
+@Suite(.timeLimit(.minutes(15))) struct CliGroupTests {
     @Test func twoGroupConsumersShareTheRecords() async throws {
         let cli = try await CliDaemon()
         let client = try await ImmutaClient.connect(socketPath: cli.socket)

@@ -5,7 +5,7 @@ import Testing
 
 /// The offline commands (`verify`, `import`, `export`, `repair`) on a data directory: refused while
 /// the daemon holds it, working once it stopped, and a repair that makes a damaged topic open again.
-@Suite struct CliOfflineTests {
+@Suite(.timeLimit(.minutes(15))) struct CliOfflineTests {
     /// `event-0` … in the seed format: an 8-byte little-endian size, then the payload.
     static func seed(_ payloads: [String]) -> [UInt8] {
         payloads.flatMap { payload in

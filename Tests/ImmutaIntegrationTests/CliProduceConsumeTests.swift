@@ -4,7 +4,7 @@ import ImmutaDaemonTesting
 import Testing
 
 /// `immutactl produce` and `consume` as child processes against a real daemon.
-@Suite struct CliProduceConsumeTests {
+@Suite(.timeLimit(.minutes(15))) struct CliProduceConsumeTests {
     @Test func concurrentProduceProcessesStoreEveryLineOnceInOrder() async throws {
         let cli = try await CliDaemon()
         try await cli.expect(0, ["topic", "create", "shared", "--durability", "none"])

@@ -36,15 +36,16 @@ final class CliProcess: Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
-    /// Starts `immutactl arguments…` with `IMMUTA_SOCKET` set to `socket` (when given) and `stdin`
-    /// (nil: /dev/null) on standard input.
+    /// Starts `immutactl arguments…` (or `executable`) with `IMMUTA_SOCKET` set to `socket` (when
+    /// given), `environment` added, and `stdin` (nil: /dev/null) on standard input.
     init(
-        _ arguments: [String], socket: String?, stdin: [UInt8]? = nil, executable: String = TestBinaries.path("immutactl")
+        _ arguments: [String], socket: String?, stdin: [UInt8]? = nil, executable: String = TestBinaries.path("immutactl"),
+        environment extra: [String: String] = [:]
     ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["IMMUTA_SOCKET"] = socket
         process.environment = environment
         process.standardOutput = stdoutPipe

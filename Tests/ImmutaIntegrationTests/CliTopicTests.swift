@@ -4,7 +4,7 @@ import ImmutaDaemonTesting
 import Testing
 
 /// `immutactl topic …` and the usage errors every command checks before it does anything.
-@Suite struct CliTopicTests {
+@Suite(.timeLimit(.minutes(15))) struct CliTopicTests {
     @Test func topicCreateListDescribeDelete() async throws {
         let cli = try await CliDaemon()
         let created = try await cli.expect(

@@ -2,14 +2,16 @@ import ImmutaLocks
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 import Synchronization
 import Testing
 
-@Suite struct CrashTests {
+@Suite(.timeLimit(.minutes(15))) struct CrashTests {
     /// SIGKILL the daemon while producers wait for fsync acks, restart it, and check that every
     /// acknowledged record is there with its offset and bytes — over several rounds on the same data.
     @Test func killNineKeepsEveryFsyncAcknowledgedRecord() async throws {
-        let dir = TemporaryDirectory()
+        // On a disk: the kills must find acknowledged records on the device, not in a tmpfs.
+        let dir = TemporaryDirectory(in: try DiskDirectory.base())
         let acknowledged = Acknowledged()
         var daemon = try await DaemonProcess.start(in: dir.path)
         let setup = try await ImmutaClient.connect(socketPath: daemon.socketPath)
@@ -37,7 +39,11 @@ import Testing
             }
             // Let each round make progress before the crash: wait until enough acks arrived.
             let target = acknowledged.records.withLock { $0.count } + 200 + round * 50
-            while acknowledged.records.withLock({ $0.count }) < target { try await Task.sleep(for: .milliseconds(5)) }
+            let deadline = Deadline("for round \(round)'s producers to have \(target) records acknowledged")
+            while acknowledged.records.withLock({ $0.count }) < target {
+                try deadline.check("\(acknowledged.records.withLock { $0.count }) so far; daemon output:\n\(daemon.output)")
+                try await Task.sleep(for: .milliseconds(5))
+            }
             await daemon.kill9()
             for producer in producers { _ = await producer.value }
 
@@ -50,6 +56,7 @@ import Testing
             while offset < end {
                 let fetched = try await client.fetch("ledger", from: .offset(offset), maxRecords: 10_000, maxBytes: 4 << 20)
                 for record in fetched.records { found[record.offset] = record.bytes }
+                try #require(fetched.nextOffset > offset, "round \(round): a fetch at \(offset) below the end \(end) made no progress")
                 offset = fetched.nextOffset
             }
             for (offset, payload) in expected {

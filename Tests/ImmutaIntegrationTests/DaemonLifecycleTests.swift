@@ -3,7 +3,7 @@ import Immuta
 import ImmutaDaemonTesting
 import Testing
 
-@Suite struct DaemonLifecycleTests {
+@Suite(.timeLimit(.minutes(15))) struct DaemonLifecycleTests {
     @Test func servesAfterStartAndRemovesItsSocketOnSIGTERM() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path, config: "min_segment_bytes: 4KiB\n")
@@ -54,6 +54,7 @@ import Testing
             for record in fetched.records {
                 #expect(record.string == "order-\(record.offset / 10)-\(record.offset % 10)")
             }
+            try #require(fetched.nextOffset > offset, "a fetch at \(offset) made no progress")
             offset = fetched.nextOffset
         }
         await client.close()

@@ -9,7 +9,7 @@ import Testing
 
 /// Bad group requests: each gets a clear error with a stable code, changes nothing (the group
 /// descriptions and the list of groups are the same before and after), and leaves the connection usable.
-@Suite struct GroupBadInputTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupBadInputTests {
     static let nameRule = "use 1 to 255 ASCII letters, digits, '.', '_' or '-', not starting with '.'"
 
     struct Fixture {

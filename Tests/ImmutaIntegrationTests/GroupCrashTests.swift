@@ -2,6 +2,7 @@ import ImmutaLocks
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 import Synchronization
 import Testing
 
@@ -20,9 +21,10 @@ final class AckedOffsets: Sendable {
 
 /// The daemon killed with SIGKILL and restarted while a producer produces and members consume:
 /// committed offsets never move back and never pass a record nobody acked.
-@Suite struct GroupCrashTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupCrashTests {
     @Test func committedOffsetsSurviveRepeatedKillsUnderLoad() async throws {
-        let dir = TemporaryDirectory()
+        // On a disk: the kills must find acknowledged records on the device, not in a tmpfs.
+        let dir = TemporaryDirectory(in: try DiskDirectory.base())
         var daemon = try await DaemonProcess.start(in: dir.path)
         let setup = try await ImmutaClient.connect(socketPath: daemon.socketPath)
         try await setup.createTopic("stream", options: TopicOptions(durability: "none"))
@@ -65,7 +67,9 @@ final class AckedOffsets: Sendable {
             // The last round then stops producing and waits for the members to catch up.
             let target = highest + 20_000
             var draining = false
+            let deadline = Deadline("for round \(round)'s committed offset to pass \(target) (and, last, to catch up)", timeout: .seconds(180))
             while true {
+                try deadline.check("committed \(highest), draining \(draining)")
                 let description = try await observer.describeGroup("stream", group: "crashy")
                 let committed = description.committedOffset
                 #expect(committed >= highest, "round \(round): committed went back from \(highest) to \(committed)")

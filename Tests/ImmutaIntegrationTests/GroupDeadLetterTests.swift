@@ -5,7 +5,7 @@ import Testing
 
 /// A record that always fails is delivered max-deliveries times, then copied to the dead-letter
 /// topic, and the group moves on past it.
-@Suite struct GroupDeadLetterTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupDeadLetterTests {
     @Test func aRecordThatAlwaysFailsReachesTheDeadLetterTopic() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path)

@@ -6,7 +6,7 @@ import Testing
 
 /// Managed delivery with real member processes: every record reaches one member, what a member
 /// loses (SIGKILL, ack timeout) reaches another, and the committed offset follows the acks.
-@Suite struct GroupDeliveryTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupDeliveryTests {
     /// Two member processes share a topic: together they see every record exactly once, each in
     /// offset order, and the group commits the end.
     @Test func twoMembersSeeEveryRecordExactlyOnceInOrder() async throws {

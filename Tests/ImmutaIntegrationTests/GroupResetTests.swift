@@ -6,7 +6,7 @@ import Testing
 
 /// Every reset mode, as a dry run (a plan, nothing changes) and executed (the committed offset
 /// moves and the next member starts there); refused while members are joined unless forced.
-@Suite struct GroupResetTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupResetTests {
     struct Fixture {
         let dir = TemporaryDirectory()
         let daemon: DaemonProcess

@@ -5,7 +5,7 @@ import ImmutaProtocol
 import Testing
 
 /// Groups resume where they left off after a clean restart, in managed and in manual commit mode.
-@Suite struct GroupRestartTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupRestartTests {
     @Test func managedGroupResumesFromItsCommittedOffsetAfterARestart() async throws {
         let dir = TemporaryDirectory()
         var daemon = try await DaemonProcess.start(in: dir.path)
@@ -57,6 +57,7 @@ import Testing
         var processed: [String] = []
         while committed < 400 {
             let fetched = try await client.fetch("ledger", from: .offset(committed), maxRecords: 75)
+            try #require(fetched.nextOffset > committed, "a fetch at \(committed) made no progress")
             processed += fetched.records.map(\.string)
             try await client.commit("ledger", group: "auditor", offset: fetched.nextOffset)
             committed = try await client.committedOffset("ledger", group: "auditor")

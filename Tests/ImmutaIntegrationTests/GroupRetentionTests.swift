@@ -5,7 +5,7 @@ import Testing
 
 /// Retention deleting records a group has not consumed yet: the group moves past the gap in one
 /// step and delivers from the earliest retained record.
-@Suite struct GroupRetentionTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupRetentionTests {
     @Test func groupSkipsRecordsRetentionDeletedBeforeItConsumedThem() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(

@@ -262,6 +262,7 @@ enum GroupTesting {
         while offset < end {
             let fetched = try await client.fetch(topic, from: .offset(offset), maxRecords: 10_000, maxBytes: 8 << 20)
             records += fetched.records
+            guard fetched.nextOffset > offset else { throw DaemonTestError("a fetch of \(topic) at \(offset) below \(end) made no progress") }
             offset = fetched.nextOffset
         }
         return records

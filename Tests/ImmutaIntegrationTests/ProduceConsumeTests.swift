@@ -1,9 +1,10 @@
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 import Testing
 
-@Suite struct ProduceConsumeTests {
+@Suite(.timeLimit(.minutes(15))) struct ProduceConsumeTests {
     @Test func concurrentProducersOnOneTopicGetDistinctContiguousOffsets() async throws {
         let dir = TemporaryDirectory()
         let daemon = try await DaemonProcess.start(in: dir.path)
@@ -37,6 +38,7 @@ import Testing
         while offset < UInt64(total) {
             let fetched = try await admin.fetch("events", from: .offset(offset), maxRecords: 10_000)
             all += fetched.records
+            try #require(fetched.nextOffset > offset, "a fetch at \(offset) below \(total) made no progress")
             offset = fetched.nextOffset
         }
         for (first, count, tag) in results {
@@ -85,11 +87,14 @@ import Testing
                 try await producer.produce("live", expected[chunk..<(chunk + 10)].map { Array($0.utf8) }, ack: .write)
             }
         }
-        var received: [String] = []
-        for try await record in subscription {
-            received.append(record.string)
-            #expect(record.offset == UInt64(received.count))
-            if received.count == 100 { break }
+        let received = try await withDeadline("for the subscription to deliver 100 records") {
+            var received: [String] = []
+            for try await record in subscription {
+                received.append(record.string)
+                #expect(record.offset == UInt64(received.count))
+                if received.count == 100 { break }
+            }
+            return received
         }
         #expect(received == expected)
         await subscription.cancel()

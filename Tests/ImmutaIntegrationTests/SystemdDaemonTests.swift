@@ -5,7 +5,7 @@ import Testing
 
 /// immutad under a simulated systemd: a test-owned NOTIFY_SOCKET, systemd-socket-activate, and
 /// signals. Serialized: these tests time the daemon's watchdog and must not starve each other.
-@Suite(.serialized) struct SystemdDaemonTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct SystemdDaemonTests {
     @Test(arguments: [false, true])
     func notifiesReadyStatusWatchdogAndStoppingInOrder(abstract: Bool) async throws {
         let dir = TemporaryDirectory()

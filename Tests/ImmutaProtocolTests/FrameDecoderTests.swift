@@ -39,7 +39,7 @@ private func decoderChannel(maxFrameLength: Int = defaultMaxFrameLength) throws 
     return channel
 }
 
-@Suite("Frame decoder")
+@Suite("Frame decoder", .timeLimit(.minutes(5)))
 struct FrameDecoderTests {
     @Test("NIO's verifier: byte by byte, in chunks, and all at once give the same frames")
     func verifier() throws {

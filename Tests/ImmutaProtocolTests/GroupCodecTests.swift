@@ -79,7 +79,7 @@ let sampleGroupResponses: [Response] = [
     groupDelivery(0, firstOffset: 7, []),
 ]
 
-@Suite("Consumer-group codec")
+@Suite("Consumer-group codec", .timeLimit(.minutes(5)))
 struct GroupCodecTests {
     @Test("ack and nack bodies must hold exactly count offsets")
     func ackCountMismatch() {

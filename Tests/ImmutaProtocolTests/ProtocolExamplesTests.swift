@@ -258,7 +258,7 @@ private func documentLayout(_ frame: Frame) -> String {
         .joined(separator: "\n")
 }
 
-@Suite("Protocol document examples")
+@Suite("Protocol document examples", .timeLimit(.minutes(5)))
 struct ProtocolExamplesTests {
     @Test("the frames in PROTOCOL.md are what the codec writes, and decode back")
     func examplesMatch() throws {

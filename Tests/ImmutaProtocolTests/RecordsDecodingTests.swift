@@ -9,7 +9,7 @@ private func corruption(
     #expect(throws: ProtocolError.self, sourceLocation: sourceLocation) { try header.records(index: index, data: data) }
 }
 
-@Suite("Records decoding")
+@Suite("Records decoding", .timeLimit(.minutes(5)))
 struct RecordsDecodingTests {
     @Test(
         "records decode with offsets, timestamps and payloads",

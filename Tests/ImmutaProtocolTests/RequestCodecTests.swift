@@ -52,7 +52,7 @@ private let topicRequests: [Request] = [
     .unsubscribe(subscription: .max),
 ]
 
-@Suite("Request codec")
+@Suite("Request codec", .timeLimit(.minutes(5)))
 struct RequestCodecTests {
     @Test("every request round-trips through a frame", arguments: sampleRequests)
     func roundTrip(_ request: Request) throws {

@@ -20,7 +20,7 @@ private func fetchBody(kind: UInt8) -> [UInt8] {
     return Array(body.readableBytesView)
 }
 
-@Suite("Request validation")
+@Suite("Request validation", .timeLimit(.minutes(5)))
 struct RequestValidationTests {
     @Test("every opcode that is not a request is refused as unknown_opcode")
     func unknownOpcodes() {

@@ -60,7 +60,7 @@ private let topicResponses: [Response] = [
     .error(ProtocolError(ErrorCode(rawValue: 0), "zero")),
 ]
 
-@Suite("Response codec")
+@Suite("Response codec", .timeLimit(.minutes(5)))
 struct ResponseCodecTests {
     @Test("every response round-trips through a frame", arguments: sampleResponses)
     func roundTrip(_ response: Response) throws {

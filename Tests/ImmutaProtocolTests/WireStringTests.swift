@@ -2,7 +2,7 @@ import ImmutaProtocol
 import NIOCore
 import Testing
 
-@Suite("Wire primitives")
+@Suite("Wire primitives", .timeLimit(.minutes(5)))
 struct WireStringTests {
     @Test(
         "strings round-trip with a u16 byte length in front",

@@ -3,7 +3,7 @@ import ImmutaTestSupport
 import Testing
 
 /// A batch that cannot be written whole is not written at all: it throws and leaves no trace.
-@Suite struct AtomicBatchTests {
+@Suite(.timeLimit(.minutes(10))) struct AtomicBatchTests {
     /// Sizes of every file of the log, its bounds, and its segment count.
     private struct Trace: Equatable {
         var files: [String: Int]

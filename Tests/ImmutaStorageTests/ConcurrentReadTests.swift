@@ -14,7 +14,7 @@ private final class ReaderProgress: Sendable {
 
 /// Readers running while a writer appends never see part of a batch, and every record they read
 /// passes its checksum.
-@Suite struct ConcurrentReadTests {
+@Suite(.timeLimit(.minutes(10))) struct ConcurrentReadTests {
     /// Payloads that describe themselves: batch number, position in the batch, batch size, then
     /// filler derived from those, so a reader can check each record and each batch on its own.
     private static func payload(batch: Int, index: Int, size: Int, length: Int) -> [UInt8] {

@@ -4,7 +4,7 @@ import Testing
 
 /// Recovery after a crash: every kind of torn tail, at every position in the last batches, must
 /// leave exactly the complete batches before it; damage that is not a torn tail must be refused.
-@Suite struct CrashRecoveryTests {
+@Suite(.timeLimit(.minutes(10))) struct CrashRecoveryTests {
     /// One way of damaging the files of a log directory.
     struct Damage {
         var label: String

@@ -6,12 +6,13 @@ import Testing
 @testable import ImmutaStorage
 
 /// When appends reach the disk: `fsync` (group commit), `interval:N` and `none`, and how the
-/// setting is parsed.
-@Suite struct DurabilityTests {
+/// setting is parsed. On a disk-backed directory: on a tmpfs every flush is free and instant,
+/// which hides the timing of group commit. DurabilitySyncTests counts the real fdatasync calls.
+@Suite(.timeLimit(.minutes(10))) struct DurabilityTests {
     private func synced(_ log: RecordLog) -> UInt64 { log.syncState.withLock { $0.synced } }
 
     @Test func fsyncWithManyConcurrentAppenders() async throws {
-        try await withTemporaryDirectory { dir in
+        try await withDiskTemporaryDirectory("durability") { dir in
             let (log, _) = try RecordLog.open(directory: dir, name: "fsync log", configuration: TestLogs.small(durability: .fsync))
             let appenders = 32
             let batches = 10
@@ -45,7 +46,7 @@ import Testing
     }
 
     @Test func fsyncFlushesInTheBackgroundWithoutAWaiter() async throws {
-        try await withTemporaryDirectory { dir in
+        try await withDiskTemporaryDirectory("durability") { dir in
             let (log, _) = try RecordLog.open(directory: dir, name: "fsync log", configuration: TestLogs.small(durability: .fsync))
             for round in 1...5 {
                 let result = try log.append([[UInt8(round)]])
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func intervalFlushesWithinTheInterval() async throws {
-        try await withTemporaryDirectory { dir in
+        try await withDiskTemporaryDirectory("durability") { dir in
             let (log, _) = try RecordLog.open(directory: dir, name: "interval log", configuration: TestLogs.small(durability: .interval(milliseconds: 5)))
             for round in 1...5 {
                 let result = try log.append([[UInt8(round)], [1]])
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func intervalDefersTheFlush() async throws {
-        try await withTemporaryDirectory { dir in
+        try await withDiskTemporaryDirectory("durability") { dir in
             let (log, _) = try RecordLog.open(
                 directory: dir, name: "interval log", configuration: TestLogs.small(durability: .interval(milliseconds: 3_600_000)))
             let first = try log.append([[1]])
@@ -83,7 +84,7 @@ import Testing
     }
 
     @Test func noneNeverFlushesUnlessAsked() async throws {
-        try await withTemporaryDirectory { dir in
+        try await withDiskTemporaryDirectory("durability") { dir in
             let (log, _) = try RecordLog.open(directory: dir, name: "none log", configuration: TestLogs.small(durability: .none))
             var last = try log.append([[0]])
             for round in 1...20 { last = try log.append([[UInt8(round)]]) }

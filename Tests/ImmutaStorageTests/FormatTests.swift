@@ -4,7 +4,7 @@ import Testing
 
 /// The on-disk format: data files are the seed format byte for byte, index entries are the
 /// documented 32-byte layout, and every entry guards itself with a checksum.
-@Suite struct FormatTests {
+@Suite(.timeLimit(.minutes(10))) struct FormatTests {
     @Test func dataFilesAreExactlyTheSeedFormat() async throws {
         try await withTemporaryDirectory { dir in
             let (log, _) = try RecordLog.open(directory: dir, name: "format log", configuration: TestLogs.small())

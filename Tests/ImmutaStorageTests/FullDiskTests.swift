@@ -5,7 +5,7 @@ import Testing
 
 /// A disk that fills up: the batch that does not fit fails with the system's ENOSPC and leaves
 /// nothing behind; what was written stays readable, and appends work again once there is room.
-@Suite struct FullDiskTests {
+@Suite(.timeLimit(.minutes(10))) struct FullDiskTests {
     private func sizes(_ dir: String) throws -> [String: Int] {
         var sizes: [String: Int] = [:]
         for name in try TestFiles.list(dir) { sizes[name] = try TestFiles.size(dir + "/" + name) }

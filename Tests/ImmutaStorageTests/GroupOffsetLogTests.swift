@@ -8,7 +8,7 @@ import Glibc
 
 /// A consumer group's committed offsets: kept across reopen, compacted past the threshold, and
 /// never lost by a crash in the middle of a compaction.
-@Suite struct GroupOffsetLogTests {
+@Suite(.timeLimit(.minutes(10))) struct GroupOffsetLogTests {
     /// Commits kept before compaction, small so that the loops cross it several times.
     static let threshold: UInt64 = 8
 

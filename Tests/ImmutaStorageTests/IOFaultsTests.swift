@@ -3,7 +3,7 @@ import ImmutaTestSupport
 import Testing
 
 /// The fault-injection seam: its rule syntax, and a fault it injects reaching the caller.
-@Suite(.serialized) struct IOFaultsTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct IOFaultsTests {
     @Test func rulesParseAndBadRulesAreRefusedSayingWhy() throws {
         let good = try IOFaults.parse("write:/topics/slow/:delay=3000;fsync:/t/:errno=5@3x2;open:x:errno=24@1")
         #expect(good.count == 3)

@@ -4,7 +4,7 @@ import Testing
 
 /// Offset lookup (arithmetic on the index) and timestamp lookup (binary search over segments,
 /// then over one segment's entries), across segment boundaries and after a reopen.
-@Suite struct IndexLookupTests {
+@Suite(.timeLimit(.minutes(10))) struct IndexLookupTests {
     /// A log of several segments whose batches carry explicit timestamps: 1000, 1010, 1020, ...,
     /// except that runs of three batches share one, so equal timestamps span batches (and segments).
     private func makeLog(_ dir: String) throws -> (RecordLog, LogModel) {

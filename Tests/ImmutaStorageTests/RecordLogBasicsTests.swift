@@ -2,7 +2,7 @@ import ImmutaStorage
 import ImmutaTestSupport
 import Testing
 
-@Suite struct RecordLogBasicsTests {
+@Suite(.timeLimit(.minutes(10))) struct RecordLogBasicsTests {
     @Test func appendsAndReadsBack() async throws {
         try await withTemporaryDirectory { dir in
             let (log, report) = try RecordLog.open(directory: dir, name: "test log")

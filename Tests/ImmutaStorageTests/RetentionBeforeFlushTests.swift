@@ -5,7 +5,7 @@ import Testing
 /// Under `none` durability a closed segment is flushed in the background; retention may delete
 /// it first. The flush and the close must then skip it, not fail the log (found by the
 /// ThreadSanitizer run, whose slowness let retention win the race).
-@Suite struct RetentionBeforeFlushTests {
+@Suite(.timeLimit(.minutes(10))) struct RetentionBeforeFlushTests {
     @Test func segmentsRetentionDeletesBeforeTheirBackgroundFlushDoNotFailTheLog() async throws {
         try await withTemporaryDirectory { dir in
             let configuration = RecordLogConfiguration(segmentBytes: 4096, durability: .none, retentionMilliseconds: 1000)

@@ -4,7 +4,7 @@ import Testing
 
 /// Import and export of the original library's files: plain records, or a 16-byte header (record
 /// count, then the byte position of the last record's size prefix) followed by plain records.
-@Suite struct SeedFormatTests {
+@Suite(.timeLimit(.minutes(10))) struct SeedFormatTests {
     /// The seed-format bytes of a whole log: its data files, one after the other.
     private func concatenatedData(_ dir: String) throws -> [UInt8] {
         try segmentFiles(in: dir).flatMap { try TestFiles.read($0.dataPath) }

@@ -4,7 +4,7 @@ import Testing
 
 /// Segments roll at their size; retention deletes whole segments from the front, never the active
 /// one, and offsets are never reused.
-@Suite struct SegmentRetentionTests {
+@Suite(.timeLimit(.minutes(10))) struct SegmentRetentionTests {
     @Test func rollsAtSegmentBytes() async throws {
         try await withTemporaryDirectory { dir in
             let segmentBytes = 4096

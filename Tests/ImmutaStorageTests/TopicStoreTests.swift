@@ -4,7 +4,7 @@ import Testing
 
 /// Topic names become directory names, so only a safe set is accepted; topics are created and
 /// deleted atomically and found again on open.
-@Suite struct TopicStoreTests {
+@Suite(.timeLimit(.minutes(10))) struct TopicStoreTests {
     private func expectInvalid(_ store: TopicStore, _ name: String, says: String, sourceLocation: SourceLocation = #_sourceLocation) {
         do {
             try store.create(name, configuration: TestLogs.small())

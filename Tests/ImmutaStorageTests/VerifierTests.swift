@@ -4,7 +4,7 @@ import Testing
 
 /// `LogVerifier` finds each injected problem, in the right file at the right position, and reports
 /// nothing else; a healthy log verifies clean.
-@Suite struct VerifierTests {
+@Suite(.timeLimit(.minutes(10))) struct VerifierTests {
     @Test func healthyLogIsClean() async throws {
         try await withTemporaryDirectory { dir in
             let fixture = try RecoveryFixture(directory: dir)

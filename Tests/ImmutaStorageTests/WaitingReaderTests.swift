@@ -7,7 +7,7 @@ import Testing
 
 /// Readers waiting for records: woken by the append that brings them (no polling), or by a
 /// timeout, a cancellation or the log closing.
-@Suite struct WaitingReaderTests {
+@Suite(.timeLimit(.minutes(10))) struct WaitingReaderTests {
     private func waiterCount(_ log: RecordLog) -> Int { log.shared.withLock { $0.waiters.count } }
 
     @Test func appendWakesWaitingReaders() async throws {

@@ -4,7 +4,7 @@ import Testing
 /// scripts/install.sh and scripts/uninstall.sh into a DESTDIR. They run from a copy of the source tree
 /// with stand-in binaries (BUILD_BIN_DIR) and a stand-in default configuration, so that the test needs
 /// neither a release build nor the real etc/immuta.conf.
-@Suite("install.sh and uninstall.sh")
+@Suite("install.sh and uninstall.sh", .timeLimit(.minutes(5)))
 struct InstallScriptTests {
     /// A copy of what the scripts read: scripts/, systemd/, etc/immuta.conf, and a directory with
     /// executable immutad and immutactl.

@@ -3,7 +3,7 @@ import ImmutaSystemd
 import Logging
 import Testing
 
-@Suite("JournalLogHandler")
+@Suite("JournalLogHandler", .timeLimit(.minutes(5)))
 struct JournalLogHandlerTests {
     /// Whether this machine lets the tests make a private mount namespace (root, or unprivileged user
     /// namespaces with mount rights). Without one the end-to-end test is skipped and the field tests remain.

@@ -2,7 +2,7 @@ import ImmutaSystemd
 import Logging
 import Testing
 
-@Suite("LoggingSetup and StderrLogHandler")
+@Suite("LoggingSetup and StderrLogHandler", .timeLimit(.minutes(5)))
 struct LoggingSetupTests {
     @Test("every level name parses, in any case and with spaces around it", arguments: Logger.Level.allCases)
     func levelNames(level: Logger.Level) throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Socket activation as systemd performs it: the listening socket at fd 3, LISTEN_FDS, LISTEN_FDNAMES, and
 /// LISTEN_PID naming the process itself, which a shell sets to its own pid just before exec'ing the probe.
-@Suite("SystemdNotifier.listenedSockets")
+@Suite("SystemdNotifier.listenedSockets", .timeLimit(.minutes(5)))
 struct SocketActivationTests {
     /// Runs the probe's `listen` mode with `socket` passed as systemd would pass it.
     private func activate(_ socket: UnixSocket) throws -> ChildProcess {

@@ -4,7 +4,7 @@ import Testing
 
 /// The notifications go out from a child process (the probe) whose NOTIFY_SOCKET names a socket the test
 /// bound, so the test process's own environment is never changed and these tests can run in parallel.
-@Suite("SystemdNotifier")
+@Suite("SystemdNotifier", .timeLimit(.minutes(5)))
 struct SystemdNotifierTests {
     enum AddressKind: String, CaseIterable, CustomTestStringConvertible {
         case path, abstract

@@ -2,7 +2,7 @@ import Glibc
 import Testing
 
 /// The unit files as systemd reads them, checked offline with systemd-analyze and systemd-sysusers.
-@Suite("systemd unit files")
+@Suite("systemd unit files", .timeLimit(.minutes(5)))
 struct UnitFileTests {
     static let systemdDirectory = Paths.packageRoot + "/systemd"
 

@@ -5,7 +5,7 @@ import Synchronization
 import ImmutaTestSupport
 import Testing
 
-@Suite("WatchdogPinger")
+@Suite("WatchdogPinger", .timeLimit(.minutes(5)))
 struct WatchdogPingerTests {
     enum Event: Equatable {
         case checkStarted(Int)

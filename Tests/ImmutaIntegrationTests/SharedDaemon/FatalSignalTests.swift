@@ -5,7 +5,7 @@ import Testing
 
 /// Under the shipped unit's settings a fatal signal ends immutad at once: the watchdog's SIGABRT
 /// and an external SIGSEGV must not leave a frozen daemon hanging in Swift's crash backtracer.
-@Suite struct FatalSignalTests {
+@Suite(.timeLimit(.minutes(15))) struct FatalSignalTests {
     /// The `Environment=` settings of systemd/immuta.service.
     static func unitEnvironment() throws -> [String: String] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -7,7 +7,7 @@ import Testing
 
 /// Inputs the protocol fuzzers (scripts/fuzz.sh) found to crash the daemon or break the spec,
 /// each widened to the neighbouring inputs.
-@Suite struct FuzzFindingsTests {
+@Suite(.timeLimit(.minutes(15))) struct FuzzFindingsTests {
     /// A timestamp start position on a topic whose only segment is empty underflowed in the
     /// timestamp search. Every request that takes a start position, with the extreme timestamps,
     /// on an empty topic, a topic with records, and one that has just rolled to an empty segment.

@@ -7,7 +7,7 @@ import NIOCore
 import Testing
 
 /// Each limit refuses with its own code and a message naming the limit and its value.
-@Suite struct LimitTests {
+@Suite(.timeLimit(.minutes(15))) struct LimitTests {
     /// Reads the connection-level ERROR a refused connection gets before the daemon closes it.
     static func refusal(_ connection: RawConnection) throws -> ProtocolError {
         var buffer = ByteBuffer(bytes: connection.receive(atLeast: 12))

@@ -9,7 +9,7 @@ import Testing
 
 /// 1,000 connections at once — followers, group members, idle connections and clients that never
 /// read — while a producer measures its throughput against a solo run, over repeated rounds.
-@Suite(.serialized) struct LoadTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct LoadTests {
     static let payloads = [[UInt8]](repeating: [UInt8](repeating: 0x61, count: 100), count: 100)
 
     /// Records/s of one producer keeping 8 batches of 100 × 100 B in flight (as `immutactl
@@ -108,7 +108,7 @@ import Testing
             let settled = try await eventually(timeout: .seconds(30)) { try await daemonStats(daemon)["connections"] == 2 }
             #expect(settled, "round \(round): connections still open")
             // Segment files the fetches opened stay cached (up to max_open_segment_files): count the rest.
-            roundFds.append(daemon.openDescriptorCount() - Int(try await daemonStats(daemon)["open_segment_files"]!))
+            roundFds.append(try daemon.openDescriptorCount() - Int(try await daemonStats(daemon)["open_segment_files"]!))
         }
         // The same after every round, give or take a descriptor the runtime keeps or drops.
         #expect(roundFds.max()! - roundFds.min()! <= 2, "descriptors after each round: \(roundFds)")

@@ -7,7 +7,7 @@ import Testing
 
 /// Every numeric field of every request, with 0, 1, max − 1, max (and −1 and min where signed):
 /// immutad answers each with an error or a sane value, and stays up for everyone else.
-@Suite struct NumericFieldWalkTests {
+@Suite(.timeLimit(.minutes(15))) struct NumericFieldWalkTests {
     static let u32: [UInt32] = [0, 1, .max - 1, .max]
     static let u64: [UInt64] = [0, 1, .max - 1, .max]
     static let i64: [Int64] = [0, 1, -1, .min, .min + 1, .max - 1, .max]
@@ -99,7 +99,9 @@ import Testing
         #expect(try await setup.errorCode(of: .produce(topic: "t", ack: .write, count: 1, records: ValueRangeTests.records([[4]]))) == nil)
         // Their answers come in any order, between pushes for the walk's subscriptions.
         var waiting = Set((0..<Self.u32.count).map { 90 + UInt32($0) })
+        let deadline = Deadline("for every waiting FETCH to be answered")
         while !waiting.isEmpty {
+            try deadline.check("FETCHes \(waiting.sorted()) unanswered")
             do { waiting.remove(try await session.frame().requestID) } catch {
                 Issue.record("FETCHes \(waiting.sorted()) were not answered")
                 throw error

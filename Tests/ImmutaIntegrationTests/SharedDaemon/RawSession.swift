@@ -1,5 +1,6 @@
 import Foundation
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 import ImmutaProtocol
 import NIOCore
 
@@ -56,7 +57,10 @@ final class RawSession: @unchecked Sendable {  // used by one test at a time
     /// The next frame answering request `id`, skipping pushes for earlier subscriptions and
     /// memberships.
     func frame(answering id: UInt32, timeout: Duration = .seconds(20)) async throws -> Frame {
+        // Pushes could keep coming forever: the whole wait is bounded too, not only each frame.
+        let deadline = Deadline("for an answer to request \(id)")
         while true {
+            try deadline.check()
             let next = try await frame(timeout: timeout)
             if next.requestID == id { return next }
         }

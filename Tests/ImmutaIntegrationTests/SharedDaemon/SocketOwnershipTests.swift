@@ -5,7 +5,7 @@ import ImmutaTestSupport
 import Testing
 
 /// A second daemon never takes over a live socket, and no daemon removes a socket it does not own.
-@Suite struct SocketOwnershipTests {
+@Suite(.timeLimit(.minutes(15))) struct SocketOwnershipTests {
     @Test func aSecondDaemonOnALiveSocketIsRefusedAndTheFirstStaysReachable() async throws {
         let first = TemporaryDirectory()
         let other = TemporaryDirectory()

@@ -7,7 +7,7 @@ import Testing
 
 /// One topic on a stalled disk stalls only its own producers: requests run off the event
 /// loops, each connection on its own worker.
-@Suite struct StalledDiskTests {
+@Suite(.timeLimit(.minutes(15))) struct StalledDiskTests {
     @Test func anotherTopicsProducersAreUnaffectedByAStalledTopic() async throws {
         let dir = TemporaryDirectory()
         let stall = TestBudget.sanitizer == nil ? 10_000 : 60_000

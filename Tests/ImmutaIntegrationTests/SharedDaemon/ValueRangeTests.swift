@@ -8,7 +8,7 @@ import Testing
 
 /// Values from outside are range-checked where they enter: a client's CREATE_TOPIC, a
 /// topic.json, a group's settings. None can make later arithmetic trap.
-@Suite struct ValueRangeTests {
+@Suite(.timeLimit(.minutes(15))) struct ValueRangeTests {
     static func records(_ payloads: [[UInt8]]) -> ByteBuffer {
         var buffer = ByteBuffer()
         for payload in payloads {
@@ -124,7 +124,9 @@ import Testing
         try session.send(.group(.join(topic: "work", group: "stuck", start: .earliest, settings: settings)), id: 1)
         var deliveries = 0
         var highest: UInt16 = 0
+        let deadline = Deadline("for 65,540 deliveries of the nacked record", timeout: .seconds(240))
         while deliveries < 65_540 {
+            try deadline.check("\(deliveries) so far")
             let frame = try await session.frame()
             guard case .groupDelivery(let count, let header, _, _) = try Response(frame: frame) else { continue }
             guard header.count == 1 else { continue }  // the idle marker
