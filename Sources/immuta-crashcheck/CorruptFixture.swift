@@ -1,5 +1,6 @@
 import Foundation
 import Immuta
+import ImmutaDaemonTesting
 
 /// The data directory the `corrupt` scenario damages: one topic of several small segments
 /// produced with fsync, a manual-commit group with a history of commits, and a managed group,
@@ -20,12 +21,13 @@ struct CorruptFixture {
         var fixture = CorruptFixture()
         var random = SeededRandom(seed: seed, stream: 2)
         guard case .ready(let daemon) = try await launcher.start() else { throw CheckerError("immutad did not start on an empty directory") }
+        defer { if daemon.isRunning { daemon.signal(SIGKILL) } }
         let client = try await ImmutaClient.connect(socketPath: launcher.socketPath)
-        _ = try await client.createTopic(topic, options: TopicOptions(durability: "fsync", segmentBytes: 16 << 10))
+        _ = try await client.createTopic(topic, options: TopicOptions(durability: "fsync", segmentBytes: 64 << 10))
         _ = try await client.committedOffset(topic, group: manualGroup, creatingAt: .earliest)
-        for batch in 1...70 {
+        for batch in 1...90 {
             let id = "fixture.\(batch)"
-            let payloads = Payloads.batch(id: id, count: Int.random(in: 1...6, using: &random), using: &random, sizes: 40...700)
+            let payloads = Payloads.batch(id: id, count: Int.random(in: 1...6, using: &random), using: &random, sizes: 40...1600)
             fixture.ledger.sending(id, payloads)
             let result = try await client.produce(topic, payloads, ack: .fsync)
             if let problem = fixture.ledger.acknowledged(id, firstOffset: result.firstOffset, count: result.count) {

@@ -20,7 +20,7 @@ struct CrashCheck: AsyncParsableCommand {
     @Option(help: "Kill cycles (default 20, or 300 with --long).")
     var cycles: Int?
 
-    @Option(help: "Damages injected by `corrupt` (default 24, or 400 with --long).")
+    @Option(help: "Damages injected by `corrupt` (default 16, or 400 with --long).")
     var damages: Int?
 
     @Flag(help: "The long run: 300 kill cycles and 400 damages.")
@@ -40,7 +40,7 @@ struct CrashCheck: AsyncParsableCommand {
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let workspace = try Workspace(base: dir ?? FileManager.default.currentDirectoryPath + "/.build/crashcheck", allowTmpfs: allowTmpfs)
         let settings = Settings(
-            seed: seed, cycles: cycles ?? (long ? 300 : 20), damages: damages ?? (long ? 400 : 24), workspace: workspace)
+            seed: seed, cycles: cycles ?? (long ? 300 : 20), damages: damages ?? (long ? 400 : 16), workspace: workspace)
         print("immuta-crashcheck: seed \(seed), scenarios \(scenarios.map(\.rawValue).joined(separator: " ")), immutad \(TestBinaries.path("immutad"))")
         print("  repeat with: immuta-crashcheck \(scenarios.map(\.rawValue).joined(separator: " ")) --seed \(seed) --cycles \(settings.cycles) --damages \(settings.damages)")
         let report = RunReport()

@@ -12,6 +12,8 @@ struct DamageJudge {
 
     func judge(_ damage: Damage, number: Int) async throws {
         let file = (damage.path as NSString).lastPathComponent
+        // Refusals name the segment by either of its files (often the index), so match the stem.
+        let segment = String(file.prefix { $0 != "." })
         let what = "damage \(number) (\(damage))"
         let verify = try await Immutactl.run(["verify", "--data-dir", launcher.dataDirectory])
         // verify reads topics only; group offset logs are outside what it checks.
@@ -24,7 +26,7 @@ struct DamageJudge {
         case .ready(let started): daemon = started
         case .refused(let output, _):
             report.count { $0.damagesRefusedAtStart += 1 }
-            report.check(output.contains(file), name, "\(what): immutad refused to start without naming \(file):\n\(output.suffix(1500))")
+            report.check(output.contains(segment), name, "\(what): immutad refused to start without naming segment \(segment):\n\(output.suffix(1500))")
             guard !damage.target.isGroup else {
                 report.fail(name, "\(what): immutad refuses to start over a damaged group offset log, and no tool repairs one:\n\(output.suffix(800))")
                 return
