@@ -37,6 +37,11 @@ struct CrashCheck: AsyncParsableCommand {
 
     func run() async throws {
         DaemonGuard.install()
+        // Line by line even into a pipe or file, so a CI log shows how far a hung run got. (C's
+        // `stdout` is a mutable global Swift 6 refuses to touch, so it is looked up instead.)
+        if let symbol = dlsym(nil, "stdout") {
+            setvbuf(symbol.load(as: UnsafeMutablePointer<FILE>.self), nil, _IOLBF, 0)
+        }
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let workspace = try Workspace(base: dir ?? FileManager.default.currentDirectoryPath + "/.build/crashcheck", allowTmpfs: allowTmpfs)
         let settings = Settings(

@@ -79,8 +79,10 @@ struct DaemonLauncher: Sendable {
     /// The launcher. Its guard polls once a second only to notice that immutad itself is gone
     /// (then it has nothing left to protect); the checker's death wakes it at once through EOF.
     private static func script(for immutad: String) -> String {
-        """
-        #!/usr/bin/env python3
+        // The system interpreter directly: a version manager's shim (pyenv) costs a shell per start.
+        let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "/usr/bin/env python3"
+        return """
+        #!\(python)
         import os, select, signal, sys
         daemon = os.getpid()
         if os.fork() == 0:
