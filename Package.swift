@@ -115,6 +115,19 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(name: "ImmutaDaemonTesting", dependencies: ["ImmutaLocks"], swiftSettings: upcoming),
+        // Test tool, not installed: kills, damages and fills the disk of a real immutad and checks
+        // that nothing acknowledged is lost or altered (scripts/crashcheck.sh).
+        .executableTarget(
+            name: "immuta-crashcheck",
+            dependencies: [
+                "ImmutaLocks",
+                "Immuta",
+                "ImmutaProtocol",
+                "ImmutaDaemonTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Test-only consumer-group member process for ImmutaIntegrationTests; not installed.
         .executableTarget(
             name: "immuta-group-member",

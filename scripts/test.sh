@@ -11,3 +11,6 @@ swift test --skip-build --parallel --num-workers 2 "$@"
 # 100,000 random and mutated frames over 50 connections to a live immutad, while a well-behaved
 # client produces and reads back; fails on a crash, a hang or a failed check.
 scripts/fuzz.sh network 100000
+# The short crash check: 20 SIGKILL cycles under fsync producers and group consumers, damaged
+# segment and offset files, and a full disk, all against a real immutad (about a minute).
+scripts/crashcheck.sh

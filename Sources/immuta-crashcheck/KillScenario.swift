@@ -1,0 +1,114 @@
+import Foundation
+import Immuta
+import ImmutaDaemonTesting
+
+/// Scenario `kill`: load immutad with fsync producers and two kinds of group consumers, SIGKILL
+/// it at a random moment, restart it, and audit topics and groups against what was acknowledged.
+struct KillScenario {
+    let directory: String
+    let cycles: Int
+    let seed: UInt64
+    let report: RunReport
+
+    static let topics = ["alpha", "beta"]
+    static let name = "kill"
+
+    func run() async throws {
+        let launcher = try DaemonLauncher(directory: directory)
+        var random = SeededRandom(seed: seed, stream: 1)
+        let ledgers = Self.topics.map(TopicLedger.init)
+        let groups = ledgers.flatMap { ledger in
+            [GroupLedger(topic: ledger.topic, group: "managed", managed: true),
+             GroupLedger(topic: ledger.topic, group: "manual", managed: false)]
+        }
+        let audit = CycleAudit(ledgers: ledgers, groups: groups, report: report)
+        for cycle in 1...cycles {
+            let daemon = try await startOrFail(launcher, after: "kill \(cycle - 1)")
+            let client = try await withDeadline(.seconds(20), "connecting") {
+                try await ImmutaClient.connect(socketPath: launcher.socketPath)
+            }
+            if cycle == 1 { try await createTopics(client) }
+            try await audit.run(client, cycle: cycle)
+            let load = startLoad(socketPath: launcher.socketPath, cycle: cycle, ledgers: ledgers, groups: groups, random: &random)
+            // Some kills land right away, while clients connect and groups rejoin; most under load.
+            let delay = random.chance(20) ? Int.random(in: 0...50, using: &random) : Int.random(in: 100...900, using: &random)
+            try await Task.sleep(for: .milliseconds(delay))
+            await DaemonLauncher.kill(daemon)
+            report.count { $0.kills += 1; $0.cycles += 1 }
+            await client.close()
+            await finish(load)
+            // Now and then, also kill the next start in the middle of its recovery.
+            if random.chance(15) {
+                let early = try await launcher.startUnwaited()
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...60, using: &random)))
+                await DaemonLauncher.kill(early)
+                report.count { $0.kills += 1 }
+            }
+        }
+        let daemon = try await startOrFail(launcher, after: "kill \(cycles)")
+        let client = try await ImmutaClient.connect(socketPath: launcher.socketPath)
+        try await audit.run(client, cycle: cycles + 1)
+        await client.close()
+        let status = await DaemonLauncher.stop(daemon)
+        report.check(status == 0, Self.name, "immutad did not stop cleanly after the last cycle (status \(status.map(String.init) ?? "none, killed"))")
+    }
+
+    private func startOrFail(_ launcher: DaemonLauncher, after: String) async throws -> DaemonProcess {
+        switch try await launcher.start() {
+        case .ready(let daemon): return daemon
+        case .refused(let output, let status):
+            throw CheckerError("immutad did not start after \(after) (status \(status.map(String.init) ?? "none")); its output:\n\(output.suffix(3000))")
+        }
+    }
+
+    private func createTopics(_ client: ImmutaClient) async throws {
+        for topic in Self.topics {
+            _ = try await client.createTopic(topic, options: TopicOptions(durability: "fsync", segmentBytes: 64 << 10))
+        }
+    }
+
+    /// Starts two producers per topic and both consumers, each on a connection of its own.
+    private func startLoad(
+        socketPath: String, cycle: Int, ledgers: [TopicLedger], groups: [GroupLedger], random: inout SeededRandom
+    ) -> [Task<Void, Never>] {
+        var tasks: [Task<Void, Never>] = []
+        let report = self.report
+        for ledger in ledgers {
+            for producer in ["p1", "p2"] {
+                let stream = SeededRandom(seed: random.next())
+                tasks.append(Task {
+                    await Self.withClient(socketPath) {
+                        await Workers.produce($0, ledger: ledger, producer: "\(producer)c\(cycle)", random: stream, report: report)
+                    }
+                })
+            }
+        }
+        for group in groups {
+            let ledger = ledgers.first { $0.topic == group.topic }!
+            tasks.append(Task {
+                await Self.withClient(socketPath) { client in
+                    if group.managed { await Workers.consumeManaged(client, topic: ledger, group: group, report: report) }
+                    else { await Workers.consumeManually(client, topic: ledger, group: group, report: report) }
+                }
+            })
+        }
+        return tasks
+    }
+
+    private static func withClient(_ socketPath: String, _ body: (ImmutaClient) async -> Void) async {
+        guard let client = try? await ImmutaClient.connect(socketPath: socketPath) else { return }
+        await body(client)
+        await client.close()
+    }
+
+    /// Waits for the workers to notice the kill; their requests fail as the connections close.
+    private func finish(_ load: [Task<Void, Never>]) async {
+        let finished: Void? = try? await withDeadline(.seconds(30), "workers ending after the kill") {
+            for task in load { await task.value }
+        }
+        if finished == nil {
+            for task in load { task.cancel() }
+            report.fail(Self.name, "client workers did not end within 30 s of the kill")
+        }
+    }
+}
