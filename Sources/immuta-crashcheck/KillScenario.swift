@@ -22,18 +22,40 @@ struct KillScenario {
              GroupLedger(topic: ledger.topic, group: "manual", managed: false)]
         }
         let audit = CycleAudit(ledgers: ledgers, groups: groups, report: report)
+        // One idempotent producer per topic for the whole run: its batch in flight at a kill is
+        // resent after the restart, and must land exactly once.
+        let producers = ledgers.map { _ in ImmutaProducer(socketPath: launcher.socketPath, clientName: "crashcheck-idempotent", retryTimeout: .seconds(90)) }
+        var sequences = ledgers.map { _ in 0 }
+        var idempotent: [Task<Int, Never>] = []
         for cycle in 1...cycles {
             let daemon = try await startOrFail(launcher, after: "kill \(cycle - 1)")
             let client = try await withDeadline(.seconds(20), "connecting") {
                 try await ImmutaClient.connect(socketPath: launcher.socketPath)
             }
             if cycle == 1 { try await createTopics(client) }
+            // The idempotent producers finish the batch the kill interrupted before the audit.
+            let interrupted = idempotent
+            if !interrupted.isEmpty {
+                sequences = try await withDeadline(.seconds(120), "idempotent producers resending after the restart") {
+                    var next: [Int] = []
+                    for task in interrupted { next.append(await task.value) }
+                    return next
+                }
+            }
             try await audit.run(client, cycle: cycle)
+            let stop = StopFlag()
+            idempotent = zip(ledgers, producers).enumerated().map { index, pair in
+                let (report, first, stream) = (report, sequences[index], SeededRandom(seed: random.next()))
+                return Task {
+                    await Workers.produceIdempotently(pair.1, ledger: pair.0, first: first, random: stream, stop: stop, report: report)
+                }
+            }
             let load = startLoad(socketPath: launcher.socketPath, cycle: cycle, ledgers: ledgers, groups: groups, random: &random)
             // Some kills land right away, while clients connect and groups rejoin; most under load.
             let delay = random.chance(20) ? Int.random(in: 0...50, using: &random) : Int.random(in: 100...900, using: &random)
             try await Task.sleep(for: .milliseconds(delay))
             await DaemonLauncher.kill(daemon)
+            stop.set()
             report.count { $0.kills += 1; $0.cycles += 1 }
             await client.close()
             await finish(load)
@@ -47,6 +69,11 @@ struct KillScenario {
         }
         let daemon = try await startOrFail(launcher, after: "kill \(cycles)")
         let client = try await ImmutaClient.connect(socketPath: launcher.socketPath)
+        let interrupted = idempotent
+        _ = try await withDeadline(.seconds(120), "idempotent producers resending after the last restart") {
+            for task in interrupted { _ = await task.value }
+        }
+        for producer in producers { await producer.close() }
         try await audit.run(client, cycle: cycles + 1)
         await client.close()
         let status = await DaemonLauncher.stop(daemon)

@@ -48,8 +48,11 @@ enum LedgerAudit {
                 for (index, payload) in batch.enumerated() { state.records[first + UInt64(index)] = payload }
             }
             result.foundPending = found.count
-            result.droppedPending = state.pending.count - found.count
-            state.pending.removeAll()
+            result.droppedPending = state.pending.keys.filter { !TopicLedger.isIdempotent($0) }.count - found.keys.filter { !TopicLedger.isIdempotent($0) }.count
+            // The idempotent producer's unanswered batches stay pending: it sends them again after
+            // the restart, and its answer must then name the offsets found here, or new ones if
+            // the batch was not found.
+            state.pending = state.pending.filter { TopicLedger.isIdempotent($0.key) && found[$0.key] == nil }
         }
         return result
     }

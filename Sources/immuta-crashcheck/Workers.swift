@@ -1,4 +1,12 @@
 import Immuta
+import Synchronization
+
+/// Tells a worker to stop after the request it is in.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
+}
 
 /// The clients that load the daemon during a crash cycle. Each runs until its connection breaks
 /// (the kill) and reports what contradicts the ledgers; a lost connection is the expected end.
@@ -20,6 +28,33 @@ enum Workers {
             }
             report.count { $0.recordsAcknowledged += result.count }
         }
+    }
+
+    /// The idempotent producer of a topic: one for the whole run, so it outlives every kill. Each
+    /// batch is resent (same producer id and sequence) until it is acknowledged, across the
+    /// restart; the audits then find it exactly once.
+    static func produceIdempotently(
+        _ producer: ImmutaProducer, ledger: TopicLedger, first: Int, random: SeededRandom, stop: StopFlag, report: RunReport
+    ) async -> Int {
+        var random = random
+        var sequence = first
+        while !stop.isSet {
+            let id = "\(ledger.topic).idem.\(sequence)"
+            let payloads = Payloads.batch(id: id, count: Int.random(in: 1...8, using: &random), using: &random, sizes: 24...900)
+            ledger.sending(id, payloads)
+            do {
+                let result = try await producer.produce(ledger.topic, payloads, ack: .fsync)
+                if let problem = ledger.acknowledged(id, firstOffset: result.firstOffset, count: result.count) {
+                    report.fail("kill", problem)
+                }
+                report.count { $0.recordsAcknowledged += result.count }
+            } catch {
+                report.fail("kill", "idempotent batch \(id) failed after its resends: \(error)")
+                return sequence + 1
+            }
+            sequence += 1
+        }
+        return sequence
     }
 
     /// A managed-delivery member that acks everything it receives, checking the bytes it gets.
