@@ -45,15 +45,24 @@ struct Import: AsyncParsableCommand {
         let (store, _) = try TopicStore.open(dataDirectory: directory.path)
         defer { try? store.close() }
         let target: Topic
+        var created = false
         if let existing = store.existingTopic(topic) {
             target = existing
         } else if create {
             target = try store.create(topic)
+            created = true
         } else {
             throw CLIError("topic \(topic) does not exist in \(directory.path); add --create to create it")
         }
-        let result = try SeedFormat.importFile(
-            file, into: target.log, layout: layout == .plain ? .plain : layout == .header ? .header : nil)
+        let result: SeedFormat.ImportResult
+        do {
+            result = try SeedFormat.importFile(
+                file, into: target.log, layout: layout == .plain ? .plain : layout == .header ? .header : nil)
+        } catch {
+            // A refused file leaves the data directory as it was: no empty topic behind.
+            if created { try? store.delete(topic) }
+            throw error
+        }
         try store.close()
         let offsets =
             result.records == 0
