@@ -158,7 +158,7 @@ enum RetryDecision {
     case resend, afterEarlierBatches, fail
 
     init(_ error: ImmutaError, sequence: UInt64, stream: SequenceStream?) {
-        if error.isConnectionLost || error.code == .notDurable || error.code == .shuttingDown {
+        if error.isConnectionLost || error.code == .notDurable || error.code == .topicRecovering || error.code == .shuttingDown {
             // The batch may or may not be stored: the same batch with the same number finds out.
             self = .resend
         } else if error.code == .sequenceGap || error.code == .unknownProducer, stream?.hasOutstanding(below: sequence) == true {

@@ -79,6 +79,9 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     /// A batch other than number 0 from an idempotent producer the topic does not remember (new
     /// with a failed first batch, or forgotten); nothing was stored. Start again from batch 0.
     public static let unknownProducer = ErrorCode(rawValue: 36)
+    /// The topic refuses writes after a failed write or flush until it has recovered, which it
+    /// tries at the next write, at most once a second. Nothing was stored; retry.
+    public static let topicRecovering = ErrorCode(rawValue: 37)
     /// The server is shutting down.
     public static let shuttingDown = ErrorCode(rawValue: 30)
     /// A server bug.
@@ -97,7 +100,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
             25: "too_many_requests", 26: "too_many_topics", 27: "too_many_groups", 28: "segment_size_out_of_range",
             30: "shutting_down", 31: "internal_error", 32: "sequence_gap", 33: "duplicate_sequence",
             34: "too_many_producers", 35: "not_durable",
-            36: "unknown_producer",
+            36: "unknown_producer", 37: "topic_recovering",
         ]
         return "\(names[rawValue] ?? "error") (\(rawValue))"
     }

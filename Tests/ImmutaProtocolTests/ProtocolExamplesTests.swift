@@ -62,6 +62,17 @@ private let examples: [(name: String, frame: Frame)] = [
     ),
     ("PRODUCED", Response.produced(firstOffset: 0, count: 2, timestamp: producedAt).frame(requestID: 7)),
     (
+        "PRODUCE_IDEMPOTENT",
+        Request.produceIdempotent(
+            topic: "orders", ack: .fsync, producer: 0x1122_3344_5566_7788, sequence: 5, count: 2,
+            records: seedRecords([Array("hi".utf8), Array("abc".utf8)])
+        ).frame(requestID: 9)
+    ),
+    (
+        "PRODUCED_IDEMPOTENT",
+        Response.producedIdempotent(firstOffset: 2, count: 2, timestamp: producedAt, duplicate: false).frame(requestID: 9)
+    ),
+    (
         "FETCH",
         Request.fetch(topic: "orders", start: .offset(0), maxRecords: 100, maxBytes: 1 << 20, waitMilliseconds: 500)
             .frame(requestID: 8)
@@ -189,6 +200,10 @@ private let pinnedHex: [String: String] = [
         "2a000000200000000700000006006f7264657273010200000002000000000000" +
         "0068690300000000000000616263",
     "PRODUCED": "1c000000a00000000700000000000000000000000200000000cac471fe9c9717",
+    "PRODUCE_IDEMPOTENT":
+        "3a000000250000000900000006006f7264657273018877665544332211050000" +
+        "000000000002000000020000000000000068690300000000000000616263",
+    "PRODUCED_IDEMPOTENT": "1d000000a50000000900000002000000000000000200000000cac471fe9c971700",
     "FETCH":
         "25000000210000000800000006006f7264657273020000000000000000640000" +
         "0000001000f4010000",

@@ -34,6 +34,9 @@ private let topicRequests: [Request] = [
     .produce(topic: "orders", ack: .fsync, count: 1, records: seedRecords([[]])),
     .produce(topic: "", ack: .write, count: 3, records: seedRecords([[1, 2, 3], [], Array("héllo".utf8)])),
     .produce(topic: "ü", ack: .fsync, count: 1, records: seedRecords([Array(repeating: 0xAB, count: 70_000)])),
+    .produceIdempotent(topic: "orders", ack: .fsync, producer: 0, sequence: 0, count: 1, records: seedRecords([[]])),
+    .produceIdempotent(
+        topic: "o", ack: .write, producer: .max, sequence: .max, count: 2, records: seedRecords([[1], Array("héllo".utf8)])),
     .fetch(topic: "orders", start: .earliest, maxRecords: 100, maxBytes: 1 << 20, waitMilliseconds: 0),
     .fetch(topic: "", start: .latest, maxRecords: 0, maxBytes: 0, waitMilliseconds: .max),
     .fetch(topic: "t", start: .offset(.max), maxRecords: .max, maxBytes: .max, waitMilliseconds: 500),
@@ -136,7 +139,7 @@ struct RequestCodecTests {
 /// Every opcode the protocol defines for requests.
 let requestOpcodes: [Opcode] = [
     .hello, .ping, .stats, .createTopic, .deleteTopic, .listTopics, .describeTopic, .produce, .fetch, .subscribe,
-    .credit, .unsubscribe, .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList,
+    .credit, .unsubscribe, .produceIdempotent, .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList,
     .groupDescribe, .groupReset, .groupDelete,
 ]
 
@@ -144,4 +147,5 @@ let requestOpcodes: [Opcode] = [
 let responseOpcodes: [Opcode] = [
     .ok, .helloOK, .pong, .statsResult, .topicInfo, .topicList, .produced, .records, .subscribed, .delivery,
     .groupDelivery, .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .error,
+    .producedIdempotent,
 ]

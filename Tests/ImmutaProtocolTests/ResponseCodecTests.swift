@@ -46,6 +46,8 @@ private let topicResponses: [Response] = [
     .produced(firstOffset: 0, count: 0, timestamp: 0),
     .produced(firstOffset: 42, count: 2, timestamp: 1_700_000_000_000_000_000),
     .produced(firstOffset: .max, count: .max, timestamp: .min),
+    .producedIdempotent(firstOffset: 7, count: 3, timestamp: 1, duplicate: true),
+    .producedIdempotent(firstOffset: .max, count: .max, timestamp: .min, duplicate: false),
     recordsResponse(delivery: false, firstOffset: 7, logEnd: 7, []),
     recordsResponse(delivery: false, firstOffset: 0, logEnd: 2, [Array("hi".utf8), Array("abc".utf8)]),
     recordsResponse(delivery: false, firstOffset: .max - 3, logEnd: .max, [[], [0], Array(repeating: 0x5A, count: 70_000)]),
@@ -198,7 +200,10 @@ struct ResponseCodecTests {
             (.notHeld, 21, "not_held", false), (.commitBackwards, 22, "commit_backwards", false),
             (.groupBusy, 23, "group_busy", false), (.unknownMember, 24, "unknown_member", false),
             (.shuttingDown, 30, "shutting_down", false),
-            (.internalError, 31, "internal_error", false),
+            (.internalError, 31, "internal_error", false), (.sequenceGap, 32, "sequence_gap", false),
+            (.duplicateSequence, 33, "duplicate_sequence", false), (.tooManyProducers, 34, "too_many_producers", false),
+            (.notDurable, 35, "not_durable", false), (.unknownProducer, 36, "unknown_producer", false),
+            (.topicRecovering, 37, "topic_recovering", false),
         ]
         for (code, raw, name, fatal) in expected {
             #expect(code.rawValue == raw)

@@ -39,6 +39,15 @@ public final class Broker: Sendable {
             }
         }
         logger.info("recovered topics", metadata: ["count": "\(reports.count)"])
+        for topic in store.list() { reportRecoveries(of: topic) }
+    }
+
+    /// Logs each time the topic's log recovers from a failed write or flush while running.
+    private func reportRecoveries(of topic: Topic) {
+        let (logger, name) = (logger, topic.name)
+        topic.log.onRecovery { note in
+            logger.warning("topic recovered from a storage failure", metadata: ["topic": "\(name)", "detail": "\(note)"])
+        }
     }
 
     /// The current configuration.
@@ -98,6 +107,7 @@ public final class Broker: Sendable {
                 "max record size \(configuration.maxRecordBytes) exceeds the server's frame limit of \(self.configuration.maxFrameLength) bytes")
         }
         let topic = try store.create(name, configuration: configuration)
+        reportRecoveries(of: topic)
         logger.info("created topic", metadata: ["topic": "\(name)", "durability": "\(configuration.durability)"])
         return topic
     }

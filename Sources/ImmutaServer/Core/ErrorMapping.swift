@@ -15,7 +15,8 @@ extension ProtocolError {
         case .malformedRecords, .emptyBatch, .invalidConfiguration: code = .invalidRequest
         case .offsetBelowEarliest, .offsetBeyondEnd: code = .offsetOutOfRange
         case .checksumMismatch, .unrecoverable: code = .corruptData
-        case .io, .failed: code = .storageFailure
+        case .io: code = .storageFailure
+        case .failed: code = .topicRecovering
         case .closed: code = .topicNotFound
         case .topicExists: code = .topicExists
         case .topicNotFound: code = .topicNotFound

@@ -27,6 +27,19 @@ extension RecordLog {
         recoveryHandler.withLock { $0 = handler }
     }
 
+    /// Tries to recover a failed log now (see ``recoverAfterFailure(_:)``); nothing when it has not
+    /// failed. A path that answers without appending (an idempotent resend) calls it, so that a
+    /// failed log recovers even when no new batch arrives.
+    ///
+    /// - Throws: ``StorageError/failed(log:reason:)`` while the log stays failed.
+    public func recoverIfFailed() throws {
+        guard failure != nil else { return }
+        try writer.withLock { state in
+            guard !state.closed else { throw StorageError.closed(log: name) }
+            try recoverAfterFailure(&state)
+        }
+    }
+
     /// Called by the writer while the log is failed. At most once per ``recoveryInterval`` it
     /// recovers the log as a restart would, and then writes every segment that holds records not
     /// known to be durable back to the file and flushes it: a page whose write-back failed is

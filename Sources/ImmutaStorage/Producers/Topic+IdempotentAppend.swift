@@ -32,6 +32,7 @@ extension Topic {
         limits: ProducerLimits = ProducerLimits()
     ) throws -> IdempotentAppend {
         let checksum = CRC32C.checksum(bytes)
+        try log.recoverIfFailed()
         return try sequencing.withLock { state in
             while true {
                 switch state.table.verdict(producer: producer, sequence: sequence) {
