@@ -60,6 +60,9 @@ final class ConsumerGroup: Sendable {
         var redelivered: UInt64 = 0
         var deadLettered: UInt64 = 0
         var deleted = false
+        /// The committed offset found at startup when it lay past the topic's end and was moved
+        /// back to it (see ``clampCommittedToTopicEnd()``).
+        var clampedFrom: UInt64?
     }
 
     let topic: Topic
