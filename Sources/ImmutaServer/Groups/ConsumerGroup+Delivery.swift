@@ -131,37 +131,4 @@ extension ConsumerGroup {
             member.endpoint.deliver(joinID: key.joinID, deliveryCount: 0, slice: nil, logEnd: logEnd)
         }
     }
-
-    /// Copies a record that failed too often to the dead-letter topic and counts it as acked.
-    ///
-    /// Fix: when the dead-letter topic refused the record (its records may be smaller, its disk is
-    /// full, another group created it at the same moment…), the record used to be dropped and
-    /// counted as acked, so the committed offset passed a record nobody processed. Now this
-    /// returns false and the caller delivers the record again; the next attempt retries.
-    private func deadLetter(_ offset: UInt64, deliveries: UInt16, in state: inout State) -> Bool {
-        do {
-            let record = try topic.log.read(from: offset, maxRecords: 1, maxBytes: 1)
-            do {
-                let target = try store.existingTopic(settings.deadLetterTopic)
-                    ?? store.create(settings.deadLetterTopic, configuration: topic.log.configuration)
-                try record.framed.withUnsafeBytes { _ = try target.log.append(framed: $0) }
-            } catch {
-                logger.error(
-                    "could not dead-letter a record; delivering it again",
-                    metadata: ["offset": "\(offset)", "dead_letter_topic": "\(settings.deadLetterTopic)", "error": "\(error)"])
-                return false
-            }
-            logger.warning(
-                "record dead-lettered after too many deliveries",
-                metadata: ["offset": "\(offset)", "deliveries": "\(deliveries)", "dead_letter_topic": "\(settings.deadLetterTopic)"])
-            state.deadLettered += 1
-        } catch {
-            // The record itself cannot be read (retention deleted it): there is nothing to move.
-            logger.error("could not read a record to dead-letter it; skipping it", metadata: ["offset": "\(offset)", "error": "\(error)"])
-        }
-        let before = state.committed
-        Self.markAcked(offset, in: &state)
-        if state.committed != before { try? offsets.commit(state.committed) }
-        return true
-    }
 }

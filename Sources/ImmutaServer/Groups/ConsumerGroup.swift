@@ -60,6 +60,9 @@ final class ConsumerGroup: Sendable {
         var redelivered: UInt64 = 0
         var deadLettered: UInt64 = 0
         var deleted = false
+        /// The committed offset found at startup when it lay past the topic's end and was moved
+        /// back to it (see ``clampCommittedToTopicEnd()``).
+        var clampedFrom: UInt64?
     }
 
     let topic: Topic
@@ -133,23 +136,34 @@ final class ConsumerGroup: Sendable {
 
     // MARK: Acks
 
-    /// Acknowledges records the member holds. All or nothing: one offset it does not hold fails
-    /// the whole call and changes nothing.
+    /// Acknowledges records the member holds. All or nothing: one offset it does not hold, or a
+    /// commit the offset log refuses, fails the whole call and changes nothing.
+    ///
+    /// Fix: the acked records used to leave the member's hands (and the committed offset move in
+    /// memory) before the commit was written, so a commit that failed answered an error for acks
+    /// the group had already applied: the records were never redelivered, and the committed offset
+    /// the group reported was not the one on disk. The commit now comes first.
     func ack(_ key: MemberKey, offsets list: [UInt64]) throws {
-        let commit = try state.withLock { state throws -> UInt64? in
+        try state.withLock { state throws in
             try Self.checkHeld(list, by: key, in: state, group: name)
-            let before = state.committed
+            let target = Self.committedAfterAcking(list, in: state)
+            if target != state.committed {
+                do {
+                    try offsets.commit(target)
+                } catch {
+                    logger.error(
+                        "could not commit an ack; the records stay with the member and return on its ack timeout",
+                        metadata: ["offset": "\(target)", "error": "\(error)"])
+                    throw error
+                }
+            }
             for offset in list {
                 state.inFlight[offset] = nil
                 state.members[key]?.holding -= 1
                 Self.markAcked(offset, in: &state)
             }
             state.members[key]?.lastSeenMilliseconds = currentTimeNanoseconds() / 1_000_000
-            guard state.committed != before else { return nil }
-            try offsets.commit(state.committed)
-            return state.committed
         }
-        _ = commit
         // Pumped here, on the acking connection's worker, before the ack is answered: the room
         // it made is filled by the time the member sees OK, as clients and tests expect.
         pump()
@@ -188,6 +202,15 @@ final class ConsumerGroup: Sendable {
                 throw ProtocolError(.notHeld, "offset \(offset) is held by another member of group \(group)")
             }
         }
+    }
+
+    /// Where ``markAcked(_:in:)`` would move the committed offset for these offsets, without
+    /// changing anything.
+    static func committedAfterAcking(_ list: [UInt64], in state: State) -> UInt64 {
+        let acked = Set(list)
+        var committed = state.committed
+        while acked.contains(committed) || state.ackedAbove.contains(committed) { committed += 1 }
+        return committed
     }
 
     /// Counts an offset as done and moves the committed offset over every contiguous done offset.

@@ -19,25 +19,29 @@ final class GroupManager: Sendable {
         self.store = store
         self.logger = logger
         groupsDirectory = store.dataDirectory + "/groups"
-        try FileIO.makeDirectory(groupsDirectory)
+        try Self.makeDirectoryDurably(groupsDirectory)
         var loaded: [String: ConsumerGroup] = [:]
         for topicName in try FileIO.list(groupsDirectory).sorted() where !topicName.hasPrefix(".") {
             let topicDirectory = groupsDirectory + "/" + topicName
             guard let topic = store.existingTopic(topicName) else {
                 // The topic was deleted but a crash kept its groups: finish the job.
                 try FileIO.removeTree(topicDirectory)
+                try FileIO.syncDirectory(groupsDirectory)
                 continue
             }
             for groupName in try FileIO.list(topicDirectory).sorted() {
                 let directory = topicDirectory + "/" + groupName
                 if groupName.hasPrefix(".") {
                     try FileIO.removeTree(directory)
+                    try FileIO.syncDirectory(topicDirectory)
                     continue
                 }
                 let settings = try GroupSettings.read(from: directory)
-                let offsets = try GroupOffsetLog(directory: directory, name: "group \(topicName)/\(groupName)")
-                loaded[Self.key(topicName, groupName)] = ConsumerGroup(
+                let offsets = try openOffsets(directory, topicName, groupName)
+                let group = ConsumerGroup(
                     topic: topic, settings: settings, directory: directory, offsets: offsets, store: store, logger: logger, pool: pool)
+                try group.clampCommittedToTopicEnd()
+                loaded[Self.key(topicName, groupName)] = group
             }
         }
         groups.withLock { $0 = loaded }
@@ -45,6 +49,29 @@ final class GroupManager: Sendable {
     }
 
     static func key(_ topic: String, _ group: String) -> String { topic + "/" + group }
+
+    /// Creates a directory when missing and fsyncs its parent, so that the new entry survives a
+    /// power loss like the files later created in it.
+    ///
+    /// Fix: `groups/` and `groups/TOPIC/` were created without that fsync (as were removals of
+    /// leftovers without one of their own), so a power loss could take a group's directory and
+    /// its commits with it although every file inside had been flushed.
+    static func makeDirectoryDurably(_ path: String) throws {
+        guard !FileIO.exists(path) else { return }
+        try FileIO.makeDirectory(path)
+        try FileIO.syncDirectory(FileIO.parent(of: path))
+    }
+
+    /// Opens a group's offset log; a compaction that fails is logged (the group goes on with the
+    /// old log, and the next commit tries again).
+    private func openOffsets(_ directory: String, _ topic: String, _ group: String) throws -> GroupOffsetLog {
+        let logger = self.logger
+        return try GroupOffsetLog(directory: directory, name: "group \(topic)/\(group)") { error in
+            logger.error(
+                "compacting a group's offset log failed; it keeps the old log and retries at its next commit",
+                metadata: ["topic": "\(topic)", "group": "\(group)", "error": "\(error)"])
+        }
+    }
 
     /// The hidden name of a group directory being created or deleted.
     ///
@@ -75,13 +102,20 @@ final class GroupManager: Sendable {
         let topic = try store.topic(topicName)
         return try groups.withLock { groups in
             if let existing = groups[Self.key(topicName, groupName)] { return existing }
+            // Fix: a topic deleted since it was looked up above (its groups' directory is removed
+            // under this lock, in ``topicDeleted(_:)``) made the renames below fail with ENOENT,
+            // answered as `storage_failure`; or, once the removal was done, left a group of a
+            // deleted topic behind. Checked under the lock, it is plainly an unknown topic.
+            guard store.existingTopic(topicName) === topic else { throw StorageError.topicNotFound(topicName) }
             try limits.checkNewGroup(topic: topicName, groupCount: groups.values.count { $0.topic.name == topicName })
             let settings = try GroupSettings(topic: topicName, group: groupName, requested: requested)
             let startOffset = try topic.log.resolve(start)
             let topicDirectory = groupsDirectory + "/" + topicName
             let directory = topicDirectory + "/" + groupName
             let staging = topicDirectory + "/" + Self.hiddenName("creating", groupName)
-            try FileIO.makeDirectory(topicDirectory)
+            try Self.makeDirectoryDurably(topicDirectory)
+            // A leftover is removed without an fsync of its own: the rename below is followed by
+            // one of the same directory.
             if FileIO.exists(staging) { try FileIO.removeTree(staging) }
             let offsets = try GroupOffsetLog(directory: staging, name: "group \(topicName)/\(groupName)")
             try offsets.commit(startOffset)
@@ -89,7 +123,7 @@ final class GroupManager: Sendable {
             try settings.write(to: staging)
             try FileIO.rename(staging, to: directory)
             try FileIO.syncDirectory(topicDirectory)
-            let reopened = try GroupOffsetLog(directory: directory, name: "group \(topicName)/\(groupName)")
+            let reopened = try openOffsets(directory, topicName, groupName)
             let group = ConsumerGroup(
                 topic: topic, settings: settings, directory: directory, offsets: reopened, store: store, logger: logger, pool: pool)
             groups[Self.key(topicName, groupName)] = group
@@ -111,24 +145,43 @@ final class GroupManager: Sendable {
         guard !group.hasMembers else {
             throw ProtocolError(.groupBusy, "group \(name) on \(topic) has active members; stop them before deleting it")
         }
-        groups.withLock { _ = $0.removeValue(forKey: Self.key(topic, name)) }
-        group.markDeleted()
-        let doomed = groupsDirectory + "/" + topic + "/" + Self.hiddenName("deleting", name) + "-" + String(currentTimeNanoseconds())
-        try FileIO.rename(group.directory, to: doomed)
-        try FileIO.syncDirectory(groupsDirectory + "/" + topic)
-        try FileIO.removeTree(doomed)
+        // Under the groups' lock, like ``topicDeleted(_:)``: the topic's deletion removes this
+        // directory too, and a rename racing it failed with ENOENT (`storage_failure`).
+        try groups.withLock { groups in
+            guard groups[Self.key(topic, name)] === group else {
+                guard store.existingTopic(topic) != nil else { throw StorageError.topicNotFound(topic) }
+                throw ProtocolError(.groupNotFound, "group \(name) does not exist on topic \(topic)")
+            }
+            groups[Self.key(topic, name)] = nil
+            group.markDeleted()
+            let doomed = groupsDirectory + "/" + topic + "/" + Self.hiddenName("deleting", name) + "-" + String(currentTimeNanoseconds())
+            try FileIO.rename(group.directory, to: doomed)
+            try FileIO.syncDirectory(groupsDirectory + "/" + topic)
+            try FileIO.removeTree(doomed)
+            try FileIO.syncDirectory(groupsDirectory + "/" + topic)
+        }
         logger.info("deleted consumer group", metadata: ["topic": "\(topic)", "group": "\(name)"])
     }
 
     /// Drops every group of a deleted topic.
+    ///
+    /// The directory is removed under the groups' lock, so a group being created for the topic
+    /// at the same moment either finishes first (and is removed here) or finds the topic gone.
     func topicDeleted(_ topic: String) {
-        let doomed = groups.withLock { groups -> [ConsumerGroup] in
+        groups.withLock { groups in
             let matching = groups.filter { $0.value.topic.name == topic }
             for key in matching.keys { groups[key] = nil }
-            return Array(matching.values)
+            for group in matching.values { group.markDeleted() }
+            let directory = groupsDirectory + "/" + topic
+            guard FileIO.exists(directory) else { return }
+            do {
+                try FileIO.removeTree(directory)
+                try FileIO.syncDirectory(groupsDirectory)
+            } catch {
+                // Startup removes the groups of a topic that no longer exists.
+                logger.error("could not remove the groups of a deleted topic", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            }
         }
-        for group in doomed { group.markDeleted() }
-        try? FileIO.removeTree(groupsDirectory + "/" + topic)
     }
 
     /// Runs ack timeouts.
