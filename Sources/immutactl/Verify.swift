@@ -31,22 +31,37 @@ struct Verify: AsyncParsableCommand {
         for name in names {
             reports.append((name, try LogVerifier.verify(directory: directory.topicsDirectory + "/" + name)))
         }
-        let problems = reports.reduce(0) { $0 + $1.1.problems.count }
+        // Each group's offset log is a record log too; the daemon cuts a damaged one back to its
+        // last intact commit at start, and this says so beforehand.
+        var groupReports: [(String, VerifyReport)] = []
+        for name in names {
+            let groupsDirectory = directory.path + "/groups/" + name
+            guard FileIO.isDirectory(groupsDirectory) else { continue }
+            for group in try FileIO.list(groupsDirectory).filter({ !$0.hasPrefix(".") }).sorted() {
+                let offsets = groupsDirectory + "/" + group + "/offsets"
+                guard FileIO.isDirectory(offsets) else { continue }
+                groupReports.append(("\(name)/\(group)", try LogVerifier.verify(directory: offsets)))
+            }
+        }
+        let problems = (reports + groupReports).reduce(0) { $0 + $1.1.problems.count }
         if json {
             let topics = reports.map { name, report in report.json(name: name) }
+            let groups = groupReports.map { name, report in report.json(name: name) }
             print(
                 JSON.object([
                     ("ok", .bool(problems == 0)), ("problems", .int(Int64(problems))), ("topics", .array(topics)),
+                    ("groups", .array(groups)),
                 ]).rendered)
         } else {
             for (name, report) in reports { print(report.text(name: name)) }
+            for (name, report) in groupReports { print(report.text(name: "group " + name)) }
             if names.isEmpty { printError("no topics in \(directory.topicsDirectory)") }
         }
         if problems > 0 {
             if !json {
                 printError(
                     "verify found \(plural(problems, "problem")) in "
-                        + plural(reports.filter { !$0.1.isClean }.count, "topic")
+                        + plural((reports + groupReports).filter { !$0.1.isClean }.count, "log")
                 )
             }
             throw ExitCode.failure

@@ -66,11 +66,20 @@ final class GroupManager: Sendable {
     /// old log, and the next commit tries again).
     private func openOffsets(_ directory: String, _ topic: String, _ group: String) throws -> GroupOffsetLog {
         let logger = self.logger
-        return try GroupOffsetLog(directory: directory, name: "group \(topic)/\(group)") { error in
+        let offsets = try GroupOffsetLog(directory: directory, name: "group \(topic)/\(group)") { error in
             logger.error(
                 "compacting a group's offset log failed; it keeps the old log and retries at its next commit",
                 metadata: ["topic": "\(topic)", "group": "\(group)", "error": "\(error)"])
         }
+        for note in offsets.recoveryNotes {
+            logger.warning(
+                "recovery repaired a group's offset log; it resumes from its last intact commit, and records after it are delivered again",
+                metadata: [
+                    "topic": "\(topic)", "group": "\(group)", "detail": "\(note)",
+                    "committed": "\(offsets.committed.map(String.init) ?? "none")",
+                ])
+        }
+        return offsets
     }
 
     /// The hidden name of a group directory being created or deleted.

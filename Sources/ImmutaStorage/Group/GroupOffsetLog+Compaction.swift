@@ -66,7 +66,7 @@ extension GroupOffsetLog {
         try FileIO.syncDirectory(directory)
         if crashAfter == .removedOld { throw SimulatedCrash(step: .removedOld) }
 
-        state.log = try Self.openLive(in: directory, name: name, durability: durability)
+        state.log = try Self.openLive(in: directory, name: name, durability: durability).0
         state.logClosed = false
     }
 
@@ -77,7 +77,7 @@ extension GroupOffsetLog {
         try Self.finishInterruptedCompaction(in: directory)
         if !liveInPlace {
             try? state.log.close()
-            state.log = try Self.openLive(in: directory, name: name, durability: durability)
+            state.log = try Self.openLive(in: directory, name: name, durability: durability).0
             state.logClosed = false
         }
         state.needsRepair = false

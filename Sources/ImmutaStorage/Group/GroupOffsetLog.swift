@@ -57,16 +57,25 @@ public final class GroupOffsetLog: Sendable {
             try FileIO.syncDirectory(FileIO.parent(of: directory))
         }
         try Self.finishInterruptedCompaction(in: directory)
-        let log = try Self.openLive(in: directory, name: name, durability: durability)
+        let (log, report) = try Self.openLive(in: directory, name: name, durability: durability)
+        recoveryNotes = report.notes
         state = Locked(State(log: log, committed: try Self.lastCommit(in: log)))
     }
+
+    /// What recovery repaired when the log was opened. A damaged offset log is cut back to its last
+    /// intact commit (the records after it are delivered again: never skipped), not refused.
+    public let recoveryNotes: [String]
 
     static func configuration(_ durability: Durability) -> RecordLogConfiguration {
         RecordLogConfiguration(segmentBytes: 1 << 20, maxRecordBytes: 64, durability: durability)
     }
 
-    static func openLive(in directory: String, name: String, durability: Durability) throws -> RecordLog {
-        try RecordLog.open(directory: directory + "/" + logName, name: name, configuration: configuration(durability)).0
+    /// Opens the live log, cutting it at its first damage wherever that is: an older commit is a
+    /// safe place to resume from, a refusal would stop the daemon over a few bytes of bookkeeping.
+    static func openLive(in directory: String, name: String, durability: Durability) throws -> (RecordLog, RecoveryReport) {
+        try RecordLog.open(
+            directory: directory + "/" + logName, name: name, configuration: configuration(durability),
+            policy: .truncateAtFirstDamage)
     }
 
     /// The last committed offset, or nil when the group never committed.
