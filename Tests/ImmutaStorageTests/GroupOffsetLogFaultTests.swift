@@ -27,15 +27,16 @@ extension IOFaultsTests {
                         for offset in UInt64(1)...5 { try log.commit(offset) }
                         // No background flush is left to meet the fault: it hits the compaction only.
                         try await log.waitUntilDurable()
-                        IOFaults.install([
+                        // Rules of its own (IOFaults.with): other suites inject faults at the same time.
+                        IOFaults.with([
                             IOFaults.Rule(operation: operation, pathContains: group, action: .fail(errno: EIO), from: call, count: count)
-                        ])
-                        do {
-                            try log.compact()
-                        } catch {
-                            failed[operation, default: 0] += 1
+                        ]) { _ in
+                            do {
+                                try log.compact()
+                            } catch {
+                                failed[operation, default: 0] += 1
+                            }
                         }
-                        IOFaults.install([])
                         try log.commit(6)
                         try log.commit(7)
                         #expect(log.committed == 7, "\(what)")
@@ -76,9 +77,9 @@ extension IOFaultsTests {
                 // flush of the live log would otherwise race for.
                 let from = operation == .write ? 3 : 1
                 let path = operation == .fsync ? group + "/offsets.compacting" : group
-                IOFaults.install([IOFaults.Rule(operation: operation, pathContains: path, action: .fail(errno: EIO), from: from, count: 1)])
-                try log.commit(4)
-                IOFaults.install([])
+                try IOFaults.with([IOFaults.Rule(operation: operation, pathContains: path, action: .fail(errno: EIO), from: from, count: 1)]) { _ in
+                    try log.commit(4)
+                }
                 #expect(log.committed == 4, "\(operation)")
                 #expect(reported.withLock { $0 } == 1, "\(operation): the failed compaction was reported once")
                 for offset in UInt64(5)...9 { try log.commit(offset) }

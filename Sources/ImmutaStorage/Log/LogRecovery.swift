@@ -30,7 +30,9 @@ public enum RecoveryPolicy: Sendable, Hashable {
 /// is read in full; earlier segments are checked through their sizes and their last index entry,
 /// because the writer syncs and closes a segment before it starts the next one.
 enum LogRecovery {
-    static func load(directory: String, log: String, policy: RecoveryPolicy) throws
+    /// - Parameter unflushedRolls: the log runs with `none` durability, whose rolls leave the
+    ///   closed segment's flush to the background, so a power loss can cut a closed segment short.
+    static func load(directory: String, log: String, policy: RecoveryPolicy, unflushedRolls: Bool = false) throws
         -> ([SegmentState], RecoveryReport)
     {
         var report = RecoveryReport()
@@ -84,9 +86,14 @@ enum LogRecovery {
             let isLast = index == bases.count - 1
             if isLast {
                 segments.append(try recoverTail(segment, log: log, policy: policy, report: &report))
-            } else if policy == .repairTornTail {
+            } else if policy == .repairTornTail, try !unflushedRolls || !isTorn(segment) {
                 segments.append(try checkSealed(segment, log: log))
             } else {
+                // An operator's repair, or a closed segment whose files were cut short: that only
+                // happens to a segment a power loss caught before its flush (under `none`
+                // durability a roll leaves the flush to the background). Flushes go oldest segment
+                // first, so nothing after it was ever acknowledged as durable: cut it back to its
+                // last whole batch, like the last segment, and drop the later ones.
                 // Fix: an operator's repair used to look at a closed segment only as `checkSealed`
                 // does (its sizes and last entry), so a damaged record inside one was left in place
                 // and the topic still failed `verify` after the repair. It reads every record now.
@@ -94,7 +101,7 @@ enum LogRecovery {
                 segments.append(try recoverTail(segment, log: log, policy: policy, report: &report))
                 if report.notes.count > notesBefore {
                     let later = bases.count - index - 1
-                    report.notes.append("repair: cut closed segment \(segment.dataPath); removing the \(later) later segments")
+                    report.notes.append("cut closed segment \(segment.dataPath); removing the \(later) later segments")
                     for later in bases[(index + 1)...] {
                         let dropped = try Segment(directory: directory, baseOffset: later, create: false)
                         try dropped.unlinkFiles()
@@ -107,6 +114,20 @@ enum LogRecovery {
             index += 1
         }
         return (segments, report)
+    }
+
+    /// Whether a closed segment's files have sizes no complete segment has: an index that ends
+    /// in part of an entry, or a data file shorter than its last entry says. A bit flip never
+    /// changes a size; a power loss before the flush does.
+    private static func isTorn(_ segment: Segment) throws -> Bool {
+        let (indexSize, dataSize) = try segment.withFiles {
+            (try FileIO.size($0.index, path: segment.indexPath), try FileIO.size($0.data, path: segment.dataPath))
+        }
+        if indexSize % UInt64(IndexEntry.size) != 0 { return true }
+        let count = indexSize / UInt64(IndexEntry.size)
+        guard count > 0 else { return dataSize > 0 }
+        guard let last = try? segment.readEntries(first: count - 1, count: 1, log: "").first else { return false }
+        return last.endPosition > dataSize
     }
 
     private static func isEmpty(_ segment: Segment) throws -> Bool {

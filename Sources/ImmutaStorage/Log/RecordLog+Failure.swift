@@ -60,7 +60,8 @@ extension RecordLog {
         let segments: [SegmentState]
         let report: RecoveryReport
         do {
-            (segments, report) = try LogRecovery.load(directory: directory, log: name, policy: .repairTornTail)
+            (segments, report) = try LogRecovery.load(
+                directory: directory, log: name, policy: .repairTornTail, unflushedRolls: configuration.durability == .none)
             guard let last = segments.last else { throw StorageError.closed(log: name) }
             for segment in segments where segment.nextOffset > attempt.synced || segment.segment === last.segment {
                 try Self.rewrite(segment)

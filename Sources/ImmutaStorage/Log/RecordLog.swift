@@ -111,7 +111,8 @@ public final class RecordLog: Sendable {
             try FileIO.makeDirectory(directory)
             try FileIO.syncDirectory(FileIO.parent(of: directory))
         }
-        var (segments, report) = try LogRecovery.load(directory: directory, log: name, policy: policy)
+        var (segments, report) = try LogRecovery.load(
+            directory: directory, log: name, policy: policy, unflushedRolls: configuration.durability == .none)
         if segments.isEmpty {
             let segment = try Segment(directory: directory, baseOffset: firstOffset, create: true)
             try FileIO.syncDirectory(directory)
