@@ -62,6 +62,16 @@ extension ImmutaClient {
         return GroupDescription(info)
     }
 
+    /// What recovery did to a group when immutad started (a damaged offset log cut back, a
+    /// committed offset moved back to a topic's recovered end); empty when nothing. An older
+    /// immutad that does not know the request answers `unknown_opcode` and closes the connection.
+    public func groupRecoveryNotes(_ topic: String, group: String) async throws -> [String] {
+        guard case .group(.recoveryNotes(let notes)) = try await send(.group(.recovery(topic: topic, group: group))) else {
+            throw unexpected("GROUP_RECOVERY")
+        }
+        return notes
+    }
+
     /// Moves a group's committed offset. Without `execute` it only reports the plan (a dry run).
     /// Refused while the group has members, unless `force`.
     public func resetGroup(

@@ -9,7 +9,7 @@ struct RequestFuzzer {
     static let weightedOpcodes: [UInt8] = [
         (0x02, 2), (0x03, 1), (0x10, 6), (0x11, 1), (0x12, 1), (0x13, 2), (0x20, 14), (0x21, 8), (0x22, 6), (0x23, 6),
         (0x24, 3), (0x40, 6), (0x41, 5), (0x42, 3), (0x43, 2), (0x44, 3), (0x45, 3), (0x46, 1), (0x47, 2), (0x48, 3),
-        (0x49, 1),
+        (0x49, 1), (0x25, 8), (0x4A, 1),
     ].flatMap { opcode, weight in [UInt8](repeating: opcode, count: weight) }
 
     /// Opcodes that are not requests: a connection-level error (unknown_opcode) wherever they come.
@@ -58,6 +58,14 @@ struct RequestFuzzer {
             let (count, records) = fields.records()
             frame.u32(count)
             frame.bytes(records)
+        case 0x25:
+            frame.string(fields.topic())
+            frame.u8(enumeration(valid: 0...1))
+            frame.u64(fields.integer(UInt64.random(in: 1...4, using: &fields.random)))
+            frame.u64(fields.integer(UInt64.random(in: 0...6, using: &fields.random)))
+            let (count, records) = fields.records()
+            frame.u32(count)
+            frame.bytes(records)
         case 0x21:
             frame.string(fields.topic())
             fields.start(into: &frame)
@@ -99,7 +107,7 @@ struct RequestFuzzer {
             fields.start(into: &frame)
         case 0x46:
             frame.string(fields.random.chance(50) ? [] : fields.topic())
-        case 0x47, 0x49:
+        case 0x47, 0x49, 0x4A:
             frame.string(fields.topic())
             frame.string(fields.group())
         case 0x48:

@@ -25,9 +25,13 @@ struct GroupDescribe: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let info = try await ImmutaClient.with(connection) { try await $0.describeGroup(topic, group: group) }
+        let (info, notes) = try await ImmutaClient.with(connection) {
+            (try await $0.describeGroup(topic, group: group), try await $0.groupRecoveryNotes(topic, group: group))
+        }
         if json {
-            print(info.json.rendered)
+            guard case .object(var fields) = info.json else { return }
+            fields.append(("recovery", .array(notes.map { .string($0) })))
+            print(JSON.object(fields).rendered)
             return
         }
         let ackTimeout = Int64(info.ackTimeoutMilliseconds)
@@ -47,7 +51,7 @@ struct GroupDescribe: AsyncParsableCommand {
             ["members:", String(info.members.count)],
         ]
         let width = rows.map { $0[0].count }.max() ?? 0
-        for row in rows {
+        for row in rows + notes.map({ ["recovery:", $0] }) {
             print(row[0] + String(repeating: " ", count: width - row[0].count + 1) + row[1])
         }
         guard !info.members.isEmpty else { return }

@@ -38,6 +38,11 @@ import Testing
             client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
             #expect(try await client.describeTopic("orders").nextOffset == recovered, "\(what)")
             #expect(try await client.describeGroup("orders", group: "billing").committedOffset == recovered, "\(what)")
+            // `group describe` says so too, until the next restart.
+            let notes = try await client.groupRecoveryNotes("orders", group: "billing")
+            #expect(notes == ["committed offset 100 was past the topic's recovered end at startup; moved back to the end"], "\(what)")
+            let described = try await Cli.run(["group", "describe", "orders", "billing"], socket: daemon.socketPath)
+            #expect(described.out.contains("recovery:") && described.out.contains("committed offset 100 was past"), "\(what): \(described.out)")
             await client.close()
             #expect(await daemon.stop() == 0, "\(what)")
 
@@ -45,6 +50,7 @@ import Testing
             daemon = try await DaemonProcess.start(in: dir.path)
             client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
             #expect(!daemon.output.contains("is past the topic's recovered end"), "\(what): the clamp was not persisted")
+            #expect(try await client.groupRecoveryNotes("orders", group: "billing").isEmpty, "\(what)")
             #expect(try await client.describeGroup("orders", group: "billing").committedOffset == recovered, "\(what)")
 
             let fresh = (0..<50).map { String(format: "n-%03d", $0) }

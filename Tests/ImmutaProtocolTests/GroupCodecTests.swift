@@ -36,6 +36,7 @@ let sampleGroupRequests: [GroupRequest] = [
     .reset(topic: "t", group: "g", target: .shift(.max), execute: true, force: true),
     .delete(topic: "orders", group: "billing"),
     .delete(topic: "", group: ""),
+    .recovery(topic: "orders", group: "billing"),
 ]
 
 private let info = WireGroupInfo(
@@ -74,6 +75,8 @@ let sampleGroupResponses: [Response] = [
     .group(.info(emptyInfo)),
     .group(.resetPlan(current: 40, target: 0, executed: false)),
     .group(.resetPlan(current: .max, target: .max, executed: true)),
+    .group(.recoveryNotes([])),
+    .group(.recoveryNotes(["a note", "", "héllo"])),
     groupDelivery(1, firstOffset: 0, [Array("job".utf8)]),
     groupDelivery(.max, firstOffset: .max - 2, [[], Array("ünï".utf8)]),
     groupDelivery(0, firstOffset: 7, []),

@@ -160,6 +160,13 @@ private let examples: [(name: String, frame: Frame)] = [
     ),
     ("GROUP_RESET_PLAN", Response.group(.resetPlan(current: 2, target: 1, executed: true)).frame(requestID: 28)),
     ("GROUP_DELETE", Request.group(.delete(topic: "orders", group: "audit")).frame(requestID: 29)),
+    ("GROUP_RECOVERY", Request.group(.recovery(topic: "orders", group: "audit")).frame(requestID: 30)),
+    (
+        "GROUP_RECOVERY_NOTES",
+        Response.group(
+            .recoveryNotes(["committed offset 100 was past the topic's recovered end at startup; moved back to the end"])
+        ).frame(requestID: 30)
+    ),
     (
         "ERROR (request-level)",
         Response.error(ProtocolError(.topicNotFound, "topic \"nope\" does not exist")).frame(requestID: 13)
@@ -258,6 +265,12 @@ private let pinnedHex: [String: String] = [
         "ffffffff0100",
     "GROUP_RESET_PLAN": "19000000b40000001c0000000200000000000000010000000000000001",
     "GROUP_DELETE": "17000000490000001d00000006006f726465727305006175646974",
+    "GROUP_RECOVERY": "170000004a0000001e00000006006f726465727305006175646974",
+    "GROUP_RECOVERY_NOTES":
+        "67000000b50000001e000000010000005900636f6d6d6974746564206f666673" +
+        "6574203130302077617320706173742074686520746f7069632773207265636f" +
+        "766572656420656e6420617420737461727475703b206d6f766564206261636b" +
+        "20746f2074686520656e64",
     "ERROR (request-level)":
         "27000000ff0000000d0000000b001b00746f70696320226e6f70652220646f65" +
         "73206e6f74206578697374",

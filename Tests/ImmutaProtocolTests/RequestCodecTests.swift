@@ -140,12 +140,12 @@ struct RequestCodecTests {
 let requestOpcodes: [Opcode] = [
     .hello, .ping, .stats, .createTopic, .deleteTopic, .listTopics, .describeTopic, .produce, .fetch, .subscribe,
     .credit, .unsubscribe, .produceIdempotent, .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList,
-    .groupDescribe, .groupReset, .groupDelete,
+    .groupDescribe, .groupReset, .groupDelete, .groupRecovery,
 ]
 
 /// Every opcode the protocol defines for responses and pushes.
 let responseOpcodes: [Opcode] = [
     .ok, .helloOK, .pong, .statsResult, .topicInfo, .topicList, .produced, .records, .subscribed, .delivery,
     .groupDelivery, .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .error,
-    .producedIdempotent,
+    .producedIdempotent, .groupRecoveryNotes,
 ]

@@ -84,6 +84,7 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let groupDescribe = Opcode(rawValue: 0x47)
     public static let groupReset = Opcode(rawValue: 0x48)
     public static let groupDelete = Opcode(rawValue: 0x49)
+    public static let groupRecovery = Opcode(rawValue: 0x4A)
 
     // Responses and pushes.
     public static let ok = Opcode(rawValue: 0x80)
@@ -103,6 +104,7 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let groupListResult = Opcode(rawValue: 0xB2)
     public static let groupInfo = Opcode(rawValue: 0xB3)
     public static let groupResetPlan = Opcode(rawValue: 0xB4)
+    public static let groupRecoveryNotes = Opcode(rawValue: 0xB5)
     public static let error = Opcode(rawValue: 0xFF)
 
     /// Whether the opcode is a response or push (server to client).

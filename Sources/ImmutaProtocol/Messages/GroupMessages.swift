@@ -183,6 +183,8 @@ public enum GroupRequest: Sendable, Equatable {
     case reset(topic: String, group: String, target: WireResetTarget, execute: Bool, force: Bool)
     /// Body: topic, group.
     case delete(topic: String, group: String)
+    /// Body: topic string, group string.
+    case recovery(topic: String, group: String)
 
     var opcode: Opcode {
         switch self {
@@ -196,6 +198,7 @@ public enum GroupRequest: Sendable, Equatable {
         case .describe: .groupDescribe
         case .reset: .groupReset
         case .delete: .groupDelete
+        case .recovery: .groupRecovery
         }
     }
 
@@ -222,7 +225,7 @@ public enum GroupRequest: Sendable, Equatable {
             start.encode(into: &buffer)
         case .list(let topic):
             buffer.writeWireString(topic)
-        case .describe(let topic, let group), .delete(let topic, let group):
+        case .describe(let topic, let group), .delete(let topic, let group), .recovery(let topic, let group):
             buffer.writeWireString(topic)
             buffer.writeWireString(group)
         case .reset(let topic, let group, let target, let execute, let force):
@@ -273,6 +276,8 @@ public enum GroupRequest: Sendable, Equatable {
             return .reset(topic: topic, group: group, target: target, execute: execute, force: force)
         case .groupDelete:
             return .delete(topic: try body.readWireString("topic"), group: try body.readWireString("group"))
+        case .groupRecovery:
+            return .recovery(topic: try body.readWireString("topic"), group: try body.readWireString("group"))
         default:
             throw ProtocolError(.unknownOpcode, "opcode \(opcode) is not a group request")
         }
@@ -291,9 +296,12 @@ public enum GroupResponse: Sendable, Equatable {
     case info(WireGroupInfo)
     /// Body: current u64, target u64, executed u8.
     case resetPlan(current: UInt64, target: UInt64, executed: Bool)
+    /// Body: count u32, then `count` strings: what recovery did to the group at the daemon's start.
+    case recoveryNotes([String])
 
     var opcode: Opcode {
         switch self {
+        case .recoveryNotes: .groupRecoveryNotes
         case .joined: .groupJoined
         case .committed: .groupCommitted
         case .list: .groupListResult
@@ -315,6 +323,9 @@ public enum GroupResponse: Sendable, Equatable {
             buffer.writeWire(current)
             buffer.writeWire(target)
             buffer.writeWire(UInt8(executed ? 1 : 0))
+        case .recoveryNotes(let notes):
+            buffer.writeWire(UInt32(notes.count))
+            for note in notes { buffer.writeWireString(note) }
         }
     }
 
@@ -328,6 +339,11 @@ public enum GroupResponse: Sendable, Equatable {
             for _ in 0..<count { infos.append(try WireGroupInfo.decode(from: &body)) }
             return .list(infos)
         case .groupInfo: return .info(try WireGroupInfo.decode(from: &body))
+        case .groupRecoveryNotes:
+            let count = try body.readWire(UInt32.self, "count")
+            var notes: [String] = []
+            for _ in 0..<count { notes.append(try body.readWireString("note")) }
+            return .recoveryNotes(notes)
         case .groupResetPlan:
             return .resetPlan(
                 current: try body.readWire(UInt64.self, "current"), target: try body.readWire(UInt64.self, "target"),

@@ -153,7 +153,7 @@ public enum Request: Sendable, Equatable {
         case .unsubscribe:
             self = .unsubscribe(subscription: try body.readWire(UInt32.self, "subscription"))
         case .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList, .groupDescribe,
-            .groupReset, .groupDelete:
+            .groupReset, .groupDelete, .groupRecovery:
             self = .group(try GroupRequest.decode(frame.opcode, body: &body))
         default:
             throw ProtocolError(.unknownOpcode, "opcode \(frame.opcode) is not a request this server knows")

@@ -160,7 +160,7 @@ public enum Response: Sendable, Equatable {
             }
             self = .groupDelivery(deliveryCount: count, header, index: index, data: body)
             return
-        case .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan:
+        case .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .groupRecoveryNotes:
             self = .group(try GroupResponse.decode(frame.opcode, body: &body))
         case .error:
             let code = try body.readWire(UInt16.self, "code")

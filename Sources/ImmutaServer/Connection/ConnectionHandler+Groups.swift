@@ -81,6 +81,9 @@ extension RequestExecutor {
         case .delete(let topic, let name):
             try groups.delete(topic, name)
             return { $0.send(.ok, requestID: requestID) }
+        case .recovery(let topic, let name):
+            let notes = try groups.group(topic, name).recoveryNotes
+            return { $0.send(.group(.recoveryNotes(notes)), requestID: requestID) }
         }
     }
 

@@ -24,4 +24,14 @@ extension ConsumerGroup {
             "group \(name) on topic \(topic.name): committed offset \(stored) is past the topic's recovered end \(end) (the topic lost records from its tail); moved it back to \(end)",
             metadata: ["from": "\(stored)", "to": "\(end)"])
     }
+
+    /// What recovery did to the group when the daemon started, for GROUP_RECOVERY (shown by
+    /// `immutactl group describe`): a repaired offset log, a committed offset moved back.
+    var recoveryNotes: [String] {
+        var notes = offsets.recoveryNotes.map { "the offset log was damaged and cut back to its last intact commit: \($0)" }
+        if let from = state.withLock({ $0.clampedFrom }) {
+            notes.append("committed offset \(from) was past the topic's recovered end at startup; moved back to the end")
+        }
+        return notes
+    }
 }
