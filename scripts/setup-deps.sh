@@ -2,7 +2,9 @@
 # Installs the Debian packages the build and the tests need, skipping what is already there.
 set -euo pipefail
 needed=()
-for pkg in libsystemd-dev pkg-config systemd; do
+# strace: GroupDirectorySyncTests watches the daemon's directory fsyncs; python3: the crash checker's
+# launcher; util-linux: setpriv, which ties test daemons to the test runner's life.
+for pkg in libsystemd-dev pkg-config systemd strace python3 util-linux; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || needed+=("$pkg")
 done
 if ((${#needed[@]})); then
