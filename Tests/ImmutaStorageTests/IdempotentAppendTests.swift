@@ -140,4 +140,28 @@ import Testing
             try store.close()
         }
     }
+
+    /// Damage anywhere in the producer state never stops the topic from opening: the state is cut
+    /// at the damage, and a producer it forgot starts again from batch 0.
+    @Test func damagedProducerStateIsCutNotRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            var (store, _) = try TopicStore.open(dataDirectory: dir)
+            var topic = try store.create("t", configuration: TestLogs.small())
+            for sequence in 0..<20 as Range<UInt64> { try Self.append(topic, ["r\(sequence)"], producer: 3, sequence: sequence) }
+            try store.close()
+            let stateDirectory = dir + "/topics/t/producers"
+            let stateFile = stateDirectory + "/00000000000000000000.log"
+            let pristine = try TestFiles.snapshot(stateDirectory)
+            for position in stride(from: 9, to: try TestFiles.size(stateFile), by: 37) {
+                try TestFiles.restore(pristine, in: stateDirectory)
+                try FileDamage.flipByte(stateFile, at: position)
+                let reports: [String: RecoveryReport]
+                (store, reports) = try TopicStore.open(dataDirectory: dir)
+                topic = try store.topic("t")
+                #expect(reports["t"]?.notes.contains { $0.contains("producers") } == true, "byte \(position): \(reports)")
+                #expect(try Self.payloads(topic).count == 20, "byte \(position)")
+                try store.close()
+            }
+        }
+    }
 }

@@ -25,9 +25,11 @@ final class ProducerStateLog: Sendable {
     ) throws -> (ProducerStateLog, ProducerTable, [String])? {
         let directory = topicDirectory + "/" + directoryName
         guard create || FileIO.exists(directory) else { return nil }
+        // Cut at the first damage wherever it is, never refused: losing entries only forgets
+        // producers (their next batch gets unknown_producer), and must not stop the topic.
         let (log, report) = try RecordLog.open(
             directory: directory, name: "producer state of topic \(topicName)",
-            configuration: configuration(topicLog.configuration.durability))
+            configuration: configuration(topicLog.configuration.durability), policy: .truncateAtFirstDamage)
         var notes = report.notes
         var table = ProducerTable()
         let end = topicLog.nextOffset
