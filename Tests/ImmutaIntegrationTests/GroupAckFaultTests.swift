@@ -6,7 +6,7 @@ import Testing
 
 /// An ack whose commit the group's offset log refuses changes nothing: the member is told, the
 /// committed offset stays, and the records are delivered again.
-@Suite struct GroupAckFaultTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupAckFaultTests {
     /// For the Nth commit after the group's creation (its data write, or its index write, fails
     /// once), acking record by record: the acks before it succeed, that ack fails, the group's
     /// committed offset stays below the record, and once the member is gone every record from

@@ -5,7 +5,7 @@ import Testing
 
 /// A record is only let go of once its dead-letter copy is as durable as the dead-letter topic
 /// promises; a copy that fails to be written or flushed keeps the record in the group.
-@Suite struct GroupDeadLetterFaultTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupDeadLetterFaultTests {
     /// The dead-letter topic (`fsync` durability) fails its first data write, its first index
     /// write, or its first flush. The group does not commit past the poison record, delivers it
     /// again, and logs why. A failed write is retried at the record's next failure and then lands;

@@ -5,7 +5,7 @@ import Testing
 
 /// Every directory entry created, renamed or removed under `DATA/groups/` is made durable by an
 /// fsync of its directory: checked on the real system calls of immutad, traced by strace.
-@Suite struct GroupDirectorySyncTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupDirectorySyncTests {
     static let strace = "/usr/bin/strace"
 
     /// Starts immutad under `strace -f`, logging to `trace` (strace replaces a small wrapper, so

@@ -5,7 +5,7 @@ import Testing
 
 /// A power loss can cut a topic's active segment back while the group's commits survive: the
 /// group's committed offset then lies past the topic's recovered end.
-@Suite struct GroupTailLossTests {
+@Suite(.timeLimit(.minutes(15))) struct GroupTailLossTests {
     /// Every payload is 5 bytes ("r-000"), so every record is 13 bytes in the data file.
     static let recordBytes = 8 + 5
 

@@ -6,7 +6,7 @@ import Testing
 /// meet: the failing call's request gets an error, no acknowledged record is lost, nothing of a
 /// failed batch is visible, the log works again without a restart once the fault has passed
 /// (after recovering, if the fault failed it), and it reopens clean.
-@Suite(.serialized) struct FaultLoopTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct FaultLoopTests {
     static let faults: [IOFaults.Operation: [IOFaults.Action]] = [
         .open: [.fail(errno: 24), .fail(errno: 28), .fail(errno: 5)],
         .write: [.fail(errno: 5), .fail(errno: 28), .shortWrite],

@@ -4,7 +4,7 @@ import Testing
 
 /// Idempotent producers: a resend is answered with the original offsets and stores nothing, a
 /// sequence that skips ahead is refused, the state survives reopening, and it is bounded.
-@Suite struct IdempotentAppendTests {
+@Suite(.timeLimit(.minutes(10))) struct IdempotentAppendTests {
     static func framed(_ payloads: [String]) -> [UInt8] {
         payloads.flatMap { payload -> [UInt8] in
             withUnsafeBytes(of: UInt64(payload.utf8.count).littleEndian) { Array($0) } + Array(payload.utf8)

@@ -7,7 +7,7 @@ import Testing
 /// (sometimes garbling what it keeps beyond it), and recovers. Every record and group commit that
 /// was acknowledged as durable must be there, exactly once, with its bytes; nothing else that is
 /// served may differ from what was appended at its offset.
-@Suite(.serialized) struct PowerLossTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct PowerLossTests {
     static let durabilities: [Durability] = [.fsync, .none, .interval(milliseconds: 5)]
 
     @Test(arguments: 0..<36)

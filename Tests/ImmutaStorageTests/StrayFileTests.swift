@@ -4,7 +4,7 @@ import Testing
 
 /// Files that carry a segment's name but are not part of the log (left by a roll that failed
 /// half-way, or put there by someone) neither block the next roll nor stop recovery.
-@Suite struct StrayFileTests {
+@Suite(.timeLimit(.minutes(10))) struct StrayFileTests {
     static func stem(_ offset: UInt64) -> String {
         String(repeating: "0", count: 20 - String(offset).count) + String(offset)
     }
