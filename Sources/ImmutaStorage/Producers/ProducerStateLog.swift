@@ -64,11 +64,18 @@ final class ProducerStateLog: Sendable {
     }
 
     /// Writes a checkpoint when enough entries were appended since the last one, then deletes the
-    /// segments it made obsolete.
-    func checkpointIfDue(_ table: ProducerTable, since lastCheckpoint: inout UInt64) throws {
+    /// segments it made obsolete. Producers idle past the expiry are forgotten first, so they are
+    /// not carried forward.
+    func checkpointIfDue(_ table: inout ProducerTable, limits: ProducerLimits, since lastCheckpoint: inout UInt64) throws {
         guard log.nextOffset - lastCheckpoint >= Self.checkpointInterval else { return }
+        table.expire(now: currentTimeNanoseconds(), limits: limits)
         let entries = table.entries
-        guard !entries.isEmpty else { return }
+        guard !entries.isEmpty else {
+            // Nothing left to remember: everything before here is obsolete.
+            lastCheckpoint = log.nextOffset
+            try log.removeSegments(below: log.nextOffset)
+            return
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(entries.count * (8 + ProducerEntry.size))
         for entry in entries { bytes += entry.framed() }

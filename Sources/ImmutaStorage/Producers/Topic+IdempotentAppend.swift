@@ -82,7 +82,7 @@ extension Topic {
             entry = made
         }
         if let entry { state.table.record(entry) }
-        try stateLog.checkpointIfDue(state.table, since: &state.lastCheckpoint)
+        try stateLog.checkpointIfDue(&state.table, limits: limits, since: &state.lastCheckpoint)
         return IdempotentAppend(result: result, duplicate: false, stateEnd: stateEnd)
     }
 
