@@ -44,9 +44,10 @@ import Testing
         }
         #expect(finished.value == 0, "the slow producers were stuck throughout")
         latencies.sort()
-        // The bound on the slowest leaves room for the test process itself being starved by the
-        // suite's other tests; what matters is that all of it ran inside the 10 s stall.
-        #expect(latencies[25] < TestBudget.time(.milliseconds(100)), "median \(latencies[25])")
+        // The bounds leave room for the test process itself being starved by the suite's other
+        // tests (a 100 ms median failed now and then on a loaded 2-core runner); what matters is
+        // that the fast producers ran inside the 10 s stall, not behind it.
+        #expect(latencies[25] < TestBudget.time(.seconds(1)), "median \(latencies[25])")
         #expect(latencies[49] < TestBudget.time(.seconds(5)), "slowest \(latencies[49])")
         for task in stalled { await task.value }
         for client in slowClients { await client.close() }
