@@ -155,7 +155,8 @@ struct WatchdogPingerTests {
         let first = try #require(script.startTime(of: 1))
         let third = try #require(script.startTime(of: 3))
         #expect(first.duration(to: third) >= pinger.period * 2 - .milliseconds(5))
-        #expect(first.duration(to: third) < pinger.period * 2 + TestBudget.time(.seconds(1)))
+        // (The upper bound leaves room for a loaded 2-core runner, which overshot 1 s once.)
+        #expect(first.duration(to: third) < pinger.period * 2 + TestBudget.time(.seconds(3)))
     }
 
     @Test("the check timeout defaults to half the period and never exceeds the period")
