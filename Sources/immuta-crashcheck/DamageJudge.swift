@@ -16,9 +16,11 @@ struct DamageJudge {
         let segment = String(file.prefix { $0 != "." })
         let what = "damage \(number) (\(damage))"
         let verify = try await Immutactl.run(["verify", "--data-dir", launcher.dataDirectory])
-        // verify reads topics only; group offset logs are outside what it checks.
+        // verify names the segment by either of its files: an index cut at an entry boundary is
+        // reported as data that follows the last indexed record, in the data file. Group offset
+        // logs are checked too, but damage there may fall on bytes recovery would cut anyway.
         if !damage.target.isGroup {
-            report.check(verify.status == 1 && verify.text.contains(file), name, "\(what): immutactl verify did not report it:\n\(verify.text)")
+            report.check(verify.status == 1 && verify.text.contains(segment), name, "\(what): immutactl verify did not report it:\n\(verify.text)")
         }
         var repaired = false
         var daemon: DaemonProcess
