@@ -9,6 +9,7 @@ struct DirectorySyncTrace {
         case changed(entry: String, call: String)
         case removedDirectory(String)
         case synced(String)
+        case renamed(from: String, to: String)
     }
 
     var events: [Event] = []
@@ -48,7 +49,9 @@ struct DirectorySyncTrace {
         case "rmdir":
             return paths.last.map { [.removedDirectory($0), .changed(entry: $0, call: call)] } ?? []
         case "rename", "renameat", "renameat2":
-            return paths.map { .changed(entry: $0, call: call) }
+            var events = paths.map { Event.changed(entry: $0, call: call) }
+            if paths.count == 2 { events.append(.renamed(from: paths[0], to: paths[1])) }
+            return events
         case "open", "openat":
             guard line.contains("O_CREAT"), let path = paths.first else { return [] }
             return [.changed(entry: path, call: call + " O_CREAT")]
@@ -66,11 +69,22 @@ struct DirectorySyncTrace {
     /// A change inside a directory that is later removed needs none: the removal is what must
     /// be made durable, in its own parent.
     func unsyncedChanges(under root: String) -> [String] {
+        // `-y` names a descriptor by its path when strace prints the call, so an fsync of a staging
+        // directory printed just after the directory was renamed into place carries the new name:
+        // every name a directory had counts as that directory.
+        var aliases: [String: Set<String>] = [:]
+        for case .renamed(let from, let to) in events {
+            let names = (aliases[from] ?? [from]).union(aliases[to] ?? [to])
+            for name in names { aliases[name] = names }
+        }
         var missing: [String] = []
         for (index, event) in events.enumerated() {
             guard case .changed(let entry, let call) = event, entry == root || entry.hasPrefix(root + "/") else { continue }
             let directory = (entry as NSString).deletingLastPathComponent
-            let covered = events[(index + 1)...].contains { $0 == .synced(directory) || $0 == .removedDirectory(directory) }
+            let names = aliases[directory] ?? [directory]
+            let covered = events[(index + 1)...].contains { later in
+                names.contains { $0 == directory ? (later == .synced($0) || later == .removedDirectory($0)) : later == .synced($0) }
+            }
             if !covered { missing.append("\(call) \(entry): no later fsync of \(directory)") }
         }
         return missing
