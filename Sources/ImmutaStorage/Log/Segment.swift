@@ -75,9 +75,14 @@ package final class Segment: Sendable {
     /// retention deletes before its background flush must not fail the flush, or the close).
     package func sync() throws {
         guard !removed.load(ordering: .relaxed) else { return }
-        try withFiles { files in
-            try FileIO.dataSync(files.data, path: dataPath)
-            try FileIO.dataSync(files.index, path: indexPath)
+        do {
+            try withFiles { files in
+                try FileIO.dataSync(files.data, path: dataPath)
+                try FileIO.dataSync(files.index, path: indexPath)
+            }
+        } catch where removed.load(ordering: .relaxed) {
+            // Retention unlinked the files between the check above and the reopen of a descriptor
+            // the cache had closed (ENOENT): there is nothing left to flush.
         }
     }
 
