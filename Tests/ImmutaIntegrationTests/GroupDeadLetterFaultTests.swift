@@ -9,7 +9,8 @@ import Testing
     /// The dead-letter topic (`fsync` durability) fails its first data write, its first index
     /// write, or its first flush. The group does not commit past the poison record, delivers it
     /// again, and logs why. A failed write is retried at the record's next failure and then lands;
-    /// a failed flush fails the dead-letter log until a restart, after which the record lands.
+    /// a failed flush fails the dead-letter log until it has recovered in place, and then the
+    /// record lands.
     @Test func aDeadLetterThatIsNotDurableKeepsTheRecord() async throws {
         let faults = [
             ("data write", "write:/topics/uploads.dlq/00000000000000000000.log:errno=5@1x1"),
@@ -18,8 +19,8 @@ import Testing
         ]
         for (what, fault) in faults {
             let dir = TemporaryDirectory()
-            var daemon = try await DaemonProcess.start(in: dir.path, environment: ["IMMUTA_TEST_IO_FAULTS": fault])
-            var client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
+            let daemon = try await DaemonProcess.start(in: dir.path, environment: ["IMMUTA_TEST_IO_FAULTS": fault])
+            let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
             try await client.createTopic("uploads", options: TopicOptions(durability: "none"))
             try await client.createTopic("uploads.dlq", options: TopicOptions(durability: "fsync"))
             let poison = "poison"
@@ -27,26 +28,17 @@ import Testing
 
             // Two deliveries, then the dead-letter attempt fails: a third delivery follows, so the
             // group did not let go of the record.
-            var failing = try MemberProcess(
+            let failing = try MemberProcess(
                 socket: daemon.socketPath, topic: "uploads", group: "scan", arguments: ["--nack-all", "--max-deliveries", "2"],
                 label: "failing")
             try await failing.waitUntil("a third delivery of the poison record") { lines in
                 lines.compactMap(MemberRecord.init(line:)).contains { $0.offset == 0 && $0.delivery == 3 }
             }
             try await daemon.waitForOutput(containing: "could not dead-letter a record")
-            if what == "flush" {
-                // The failed flush fails the dead-letter log, so every later attempt fails too.
-                #expect(try await client.describeGroup("uploads", group: "scan").committedOffset == 0, "\(what)")
-                #expect(try await client.describeGroup("uploads", group: "scan").deadLettered == 0, "\(what)")
-                // The failed flush fails the dead-letter log for good; a restart recovers it.
-                await failing.kill9()
-                await client.close()
-                #expect(await daemon.stop() == 0, "\(what)")
-                daemon = try await DaemonProcess.start(in: dir.path)
-                client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
-                failing = try MemberProcess(
-                    socket: daemon.socketPath, topic: "uploads", group: "scan", arguments: ["--nack-all"], label: "failing again")
-            }
+            // The third delivery above shows the group did not commit past the record it could not
+            // dead-letter. After a failed flush the dead-letter log refuses writes until it has
+            // recovered, which it does in place at a later attempt, at most once a second
+            // (docs/RELIABILITY.md); then the record lands.
             try await GroupTesting.eventually("\(what): the group dead-lettered the record and committed past it") {
                 let group = try await client.describeGroup("uploads", group: "scan")
                 return group.committedOffset == 1 && group.deadLettered == 1
