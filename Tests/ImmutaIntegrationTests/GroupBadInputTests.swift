@@ -78,7 +78,10 @@ import Testing
     @Test func acksForRecordsTheMemberDoesNotHold() async throws {
         let fixture = try await Fixture()
         let client = fixture.client
-        let consumer = try await client.joinGroup("work", group: "acks", from: .earliest, options: GroupOptions(maxInFlight: 10))
+        // An ack timeout longer than the test: under AddressSanitizer the test ran past the default
+        // 30 s, and a held record timing out and going back changed the snapshots compared below.
+        let consumer = try await client.joinGroup(
+            "work", group: "acks", from: .earliest, options: GroupOptions(maxInFlight: 10, ackTimeout: .seconds(3600)))
         let held = try await Self.take(10, from: consumer)
         #expect(held.map(\.record.offset) == Array(0..<10))
         let member = consumer.memberID
@@ -129,7 +132,8 @@ import Testing
         let fixture = try await Fixture()
         let first = try await ImmutaClient.connect(socketPath: fixture.daemon.socketPath, clientName: "first")
         let second = try await ImmutaClient.connect(socketPath: fixture.daemon.socketPath, clientName: "second")
-        let firstMember = try await first.joinGroup("work", group: "shared", from: .earliest, options: GroupOptions(maxInFlight: 10))
+        let firstMember = try await first.joinGroup(
+            "work", group: "shared", from: .earliest, options: GroupOptions(maxInFlight: 10, ackTimeout: .seconds(3600)))
         let firstHeld = try await Self.take(10, from: firstMember)
         #expect(firstHeld.map(\.record.offset) == Array(0..<10))
 
