@@ -107,6 +107,7 @@ let package = Package(
             name: "immuta-netfuzz",
             dependencies: [
                 "ImmutaLocks",
+                "ImmutaTestSupport",
                 "Immuta",
                 "ImmutaProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -121,6 +122,7 @@ let package = Package(
             name: "immuta-crashcheck",
             dependencies: [
                 "ImmutaLocks",
+                "ImmutaTestSupport",
                 "Immuta",
                 "ImmutaProtocol",
                 "ImmutaDaemonTesting",

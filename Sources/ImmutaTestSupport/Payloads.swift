@@ -6,6 +6,29 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Creates a generator; the same seed gives the same sequence.
     public init(seed: UInt64) { state = seed }
 
+    /// A stream for one part of a run (a connection slot, a worker) that does not overlap the
+    /// others drawn from the same seed.
+    public init(seed: UInt64, stream: UInt64) {
+        var mixer = SeededGenerator(seed: seed ^ (stream &* 0x9E37_79B9_7F4A_7C15))
+        state = mixer.next()
+    }
+
+    /// True with probability `percent` in 100.
+    public mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &self) < percent }
+
+    /// `count` random bytes.
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        var result = [UInt8]()
+        result.reserveCapacity(count)
+        while result.count < count {
+            let word = next()
+            for shift in stride(from: 0, to: 64, by: 8) where result.count < count {
+                result.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
+        }
+        return result
+    }
+
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -1,6 +1,7 @@
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 
 /// The data directory the `corrupt` scenario damages: one topic of several small segments
 /// produced with fsync, a manual-commit group with a history of commits, and a managed group,
@@ -19,7 +20,7 @@ struct CorruptFixture {
 
     static func build(with launcher: DaemonLauncher, seed: UInt64) async throws -> CorruptFixture {
         var fixture = CorruptFixture()
-        var random = SeededRandom(seed: seed, stream: 2)
+        var random = SeededGenerator(seed: seed, stream: 2)
         guard case .ready(let daemon) = try await launcher.start() else { throw CheckerError("immutad did not start on an empty directory") }
         defer { if daemon.isRunning { daemon.signal(SIGKILL) } }
         let client = try await ImmutaClient.connect(socketPath: launcher.socketPath)

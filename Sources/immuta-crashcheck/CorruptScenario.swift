@@ -1,5 +1,6 @@
 import Foundation
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 
 /// Scenario `corrupt`: damage one file of a stopped daemon's data at a time (truncations and bit
 /// flips in active and sealed segments and in group offset logs), then check that verify reports
@@ -19,7 +20,7 @@ struct CorruptScenario {
         let pristine = directory + "/pristine"
         try Workspace.copyTree(launcher.dataDirectory, to: pristine)
         let judge = DamageJudge(launcher: launcher, fixture: fixture, report: report)
-        var random = SeededRandom(seed: seed, stream: 3)
+        var random = SeededGenerator(seed: seed, stream: 3)
         var injected = 0
         var attempts = 0
         while injected < damages && attempts < damages * 4 {

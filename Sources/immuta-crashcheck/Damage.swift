@@ -1,4 +1,5 @@
 import Foundation
+import ImmutaTestSupport
 
 /// One damage to one file of a stopped daemon's data directory.
 struct Damage: CustomStringConvertible {
@@ -27,7 +28,7 @@ struct Damage: CustomStringConvertible {
     }
 
     /// Picks a damage in `dataDirectory` (nil if the chosen file is empty).
-    static func random(in dataDirectory: String, topic: String, group: String, using random: inout SeededRandom) throws -> Damage? {
+    static func random(in dataDirectory: String, topic: String, group: String, using random: inout SeededGenerator) throws -> Damage? {
         let target = Target.allCases.randomElement(using: &random)!
         let directory = target.isGroup ? "\(dataDirectory)/groups/\(topic)/\(group)/offsets" : "\(dataDirectory)/topics/\(topic)"
         let bases = try FileManager.default.contentsOfDirectory(atPath: directory)

@@ -1,16 +1,17 @@
 import Immuta
+import ImmutaTestSupport
 
 /// The disk-full scenario's producer: batches of ~24 KiB with `ack: .fsync`, each noted in the
 /// ledger before it is sent; it remembers where the next acknowledged batch must start.
 struct DiskFiller {
     let client: ImmutaClient
     let ledger: TopicLedger
-    var random: SeededRandom
+    var random: SeededGenerator
     var sequence = 0
     /// One past the last acknowledged offset.
     var expectedNext: UInt64 = 0
 
-    init(client: ImmutaClient, ledger: TopicLedger, random: SeededRandom) {
+    init(client: ImmutaClient, ledger: TopicLedger, random: SeededGenerator) {
         self.client = client
         self.ledger = ledger
         self.random = random

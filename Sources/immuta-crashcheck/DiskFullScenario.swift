@@ -2,6 +2,7 @@ import Foundation
 import Immuta
 import ImmutaDaemonTesting
 import ImmutaProtocol
+import ImmutaTestSupport
 
 /// Scenario `disk-full`: immutad on a 4 MiB tmpfs that also holds a filler file. Produce until
 /// the disk is full; the failing produce must get a clear error while the daemon stays up and
@@ -38,7 +39,7 @@ struct DiskFullScenario {
         let client = try await ImmutaClient.connect(socketPath: launcher.socketPath)
         _ = try await client.createTopic(Self.topic, options: TopicOptions(durability: "fsync", segmentBytes: 256 << 10))
         let ledger = TopicLedger(topic: Self.topic)
-        var producer = DiskFiller(client: client, ledger: ledger, random: SeededRandom(seed: seed, stream: 4))
+        var producer = DiskFiller(client: client, ledger: ledger, random: SeededGenerator(seed: seed, stream: 4))
 
         let firstError = try await producer.fillUntilRefused(limit: .seconds(60))
         try checkRefusal(firstError, daemon: daemon, round: "first")

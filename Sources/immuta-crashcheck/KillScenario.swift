@@ -1,6 +1,7 @@
 import Foundation
 import Immuta
 import ImmutaDaemonTesting
+import ImmutaTestSupport
 
 /// Scenario `kill`: load immutad with fsync producers and two kinds of group consumers, SIGKILL
 /// it at a random moment, restart it, and audit topics and groups against what was acknowledged.
@@ -15,7 +16,7 @@ struct KillScenario {
 
     func run() async throws {
         let launcher = try DaemonLauncher(directory: directory)
-        var random = SeededRandom(seed: seed, stream: 1)
+        var random = SeededGenerator(seed: seed, stream: 1)
         let ledgers = Self.topics.map(TopicLedger.init)
         let groups = ledgers.flatMap { ledger in
             [GroupLedger(topic: ledger.topic, group: "managed", managed: true),
@@ -45,7 +46,7 @@ struct KillScenario {
             try await audit.run(client, cycle: cycle)
             let stop = StopFlag()
             idempotent = zip(ledgers, producers).enumerated().map { index, pair in
-                let (report, first, stream) = (report, sequences[index], SeededRandom(seed: random.next()))
+                let (report, first, stream) = (report, sequences[index], SeededGenerator(seed: random.next()))
                 return Task {
                     await Workers.produceIdempotently(pair.1, ledger: pair.0, first: first, random: stream, stop: stop, report: report)
                 }
@@ -96,13 +97,13 @@ struct KillScenario {
 
     /// Starts two producers per topic and both consumers, each on a connection of its own.
     private func startLoad(
-        socketPath: String, cycle: Int, ledgers: [TopicLedger], groups: [GroupLedger], random: inout SeededRandom
+        socketPath: String, cycle: Int, ledgers: [TopicLedger], groups: [GroupLedger], random: inout SeededGenerator
     ) -> [Task<Void, Never>] {
         var tasks: [Task<Void, Never>] = []
         let report = self.report
         for ledger in ledgers {
             for producer in ["p1", "p2"] {
-                let stream = SeededRandom(seed: random.next())
+                let stream = SeededGenerator(seed: random.next())
                 tasks.append(Task {
                     await Self.withClient(socketPath) {
                         await Workers.produce($0, ledger: ledger, producer: "\(producer)c\(cycle)", random: stream, report: report)

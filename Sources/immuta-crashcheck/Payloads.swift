@@ -1,8 +1,9 @@
+import ImmutaTestSupport
 /// Record payloads that name the batch they belong to, so a record found in a topic can be traced
 /// to the produce that wrote it: `batch-id/index;` followed by random filler.
 enum Payloads {
     /// The payloads of one batch.
-    static func batch(id: String, count: Int, using random: inout SeededRandom, sizes: ClosedRange<Int>) -> [[UInt8]] {
+    static func batch(id: String, count: Int, using random: inout SeededGenerator, sizes: ClosedRange<Int>) -> [[UInt8]] {
         (0..<count).map { index in
             let header = Array("\(id)/\(index);".utf8)
             return header + random.bytes(max(0, Int.random(in: sizes, using: &random) - header.count))

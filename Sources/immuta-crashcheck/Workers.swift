@@ -1,5 +1,6 @@
 import Immuta
 import Synchronization
+import ImmutaTestSupport
 
 /// Tells a worker to stop after the request it is in.
 final class StopFlag: Sendable {
@@ -13,7 +14,7 @@ final class StopFlag: Sendable {
 enum Workers {
     /// Produces batches with `ack: .fsync`, noting each batch as pending before it is sent.
     static func produce(
-        _ client: ImmutaClient, ledger: TopicLedger, producer: String, random: SeededRandom, report: RunReport
+        _ client: ImmutaClient, ledger: TopicLedger, producer: String, random: SeededGenerator, report: RunReport
     ) async {
         var random = random
         var sequence = 0
@@ -34,7 +35,7 @@ enum Workers {
     /// batch is resent (same producer id and sequence) until it is acknowledged, across the
     /// restart; the audits then find it exactly once.
     static func produceIdempotently(
-        _ producer: ImmutaProducer, ledger: TopicLedger, first: Int, random: SeededRandom, stop: StopFlag, report: RunReport
+        _ producer: ImmutaProducer, ledger: TopicLedger, first: Int, random: SeededGenerator, stop: StopFlag, report: RunReport
     ) async -> Int {
         var random = random
         var sequence = first

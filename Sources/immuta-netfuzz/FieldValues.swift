@@ -1,3 +1,4 @@
+import ImmutaTestSupport
 /// Field values for fuzzed requests: usually a sensible value, sometimes one chosen to hit an edge
 /// (zero, maximum, sign bit, off by one, invalid text), so requests get past parsing and into the
 /// daemon's handlers, where the interesting bugs are.
@@ -15,7 +16,7 @@ struct FieldValues {
             String(repeating: "y", count: 256),
         ].map { Array($0.utf8) } + [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFF], [0xF4, 0x90, 0x80, 0x80], [0x66, 0x7A, 0x80]]
 
-    var random: SeededRandom
+    var random: SeededGenerator
 
     /// An integer field: `normal` most of the time, otherwise an edge value.
     mutating func integer<T: FixedWidthInteger>(_ normal: T, edgePercent: Int = 4) -> T {

@@ -3,6 +3,7 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import ImmutaTestSupport
 #endif
 
 /// The fuzzing loop: keeps `connections` raw connections open to the daemon and feeds each one
@@ -49,7 +50,7 @@ final class FuzzEngine {
         self.patience = patience
         slots = (0..<connections).map { index in
             let share = frames.map { $0 / connections + (index < $0 % connections ? 1 : 0) } ?? Int.max
-            return Slot(script: SessionScript(random: SeededRandom(seed: seed, stream: UInt64(index) + 1)), budget: share)
+            return Slot(script: SessionScript(random: SeededGenerator(seed: seed, stream: UInt64(index) + 1)), budget: share)
         }
     }
 

@@ -1,3 +1,4 @@
+import ImmutaTestSupport
 /// Builds one request frame of each opcode with fuzzed fields (see ``FieldValues``).
 ///
 /// The request ids it uses follow the connection's own history, so that CREDIT, UNSUBSCRIBE and
@@ -21,7 +22,7 @@ struct RequestFuzzer {
     private var subscriptionIDs: [UInt32] = []
     private var memberIDs: [UInt32] = []
 
-    init(random: SeededRandom) { fields = FieldValues(random: random) }
+    init(random: SeededGenerator) { fields = FieldValues(random: random) }
 
     /// Forgets the connection's history (a new connection starts).
     mutating func reset() {

@@ -1,3 +1,4 @@
+import ImmutaTestSupport
 /// What one fuzz connection sends, chunk by chunk: a mix of well-formed sessions with fuzzed
 /// fields, broken frames, frames before HELLO, oversized lengths and plain garbage.
 ///
@@ -25,9 +26,9 @@ struct SessionScript {
     /// False once a chunk may have left the daemon reading frame boundaries elsewhere than ours.
     private var inSync = true
 
-    init(random: SeededRandom) { requests = RequestFuzzer(random: random) }
+    init(random: SeededGenerator) { requests = RequestFuzzer(random: random) }
 
-    private var random: SeededRandom {
+    private var random: SeededGenerator {
         get { requests.fields.random }
         set { requests.fields.random = newValue }
     }

@@ -1,5 +1,6 @@
 import Immuta
 import Synchronization
+import ImmutaTestSupport
 
 /// A client that uses the daemon as intended while the fuzzer attacks it: it produces to a topic
 /// of its own and reads everything back through a subscription (and spot checks through FETCH),
@@ -14,7 +15,7 @@ struct WellBehavedClient: Sendable {
     /// The payload of the record at `offset`: derived from the seed and the offset, so the reader
     /// can check it without keeping what was written; 0 to 299 bytes after a readable prefix.
     func payload(at offset: UInt64) -> [UInt8] {
-        var random = SeededRandom(seed: seed, stream: 0xC1_1E47 ^ offset)
+        var random = SeededGenerator(seed: seed, stream: 0xC1_1E47 ^ offset)
         return Array("wb \(offset) ".utf8) + random.bytes(Int(random.next() % 300))
     }
 
@@ -34,7 +35,7 @@ struct WellBehavedClient: Sendable {
             }
         }
         defer { reader.cancel() }
-        var random = SeededRandom(seed: seed, stream: 0xB47C4)
+        var random = SeededGenerator(seed: seed, stream: 0xB47C4)
         var next: UInt64 = 0
         var batches = 0
         while !state.stopFuzzing.load(ordering: .acquiring) {

@@ -83,7 +83,7 @@ struct DirectorySyncTrace {
             let directory = (entry as NSString).deletingLastPathComponent
             let names = aliases[directory] ?? [directory]
             let covered = events[(index + 1)...].contains { later in
-                names.contains { $0 == directory ? (later == .synced($0) || later == .removedDirectory($0)) : later == .synced($0) }
+                later == .removedDirectory(directory) || names.contains { later == .synced($0) }
             }
             if !covered { missing.append("\(call) \(entry): no later fsync of \(directory)") }
         }

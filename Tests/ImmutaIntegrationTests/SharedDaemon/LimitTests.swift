@@ -145,7 +145,8 @@ import Testing
 enum ServerLimitKeys {
     static let all = [
         "max_connections", "max_connections_per_uid", "max_requests_in_flight", "max_queued_reply_bytes",
-        "max_subscriptions_per_connection", "max_topics", "max_groups_per_topic", "min_segment_bytes",
-        "max_segment_bytes", "max_open_segment_files", "handshake_timeout", "idle_timeout",
+        "max_subscriptions_per_connection", "max_topics", "max_groups_per_topic", "max_producers_per_topic",
+        "producer_expiry", "min_segment_bytes", "max_segment_bytes", "max_open_segment_files", "handshake_timeout",
+        "idle_timeout",
     ]
 }
