@@ -22,7 +22,9 @@ struct DirectorySyncTrace {
             let pid = raw[..<space]
             var line = raw[space...].trimmingCharacters(in: .whitespaces)
             if line.hasSuffix("<unfinished ...>") {
-                pending[pid] = String(line.dropLast("<unfinished ...>".count))
+                // Trimmed, so that the resumed part joins as if the call had been printed whole:
+                // `fsync(5</d> <unfinished ...>` + `<... fsync resumed>) = 0` is `fsync(5</d>) = 0`.
+                pending[pid] = String(line.dropLast("<unfinished ...>".count)).trimmingCharacters(in: .whitespaces)
                 continue
             }
             if line.hasPrefix("<..."), let resumed = line.range(of: "resumed>") {

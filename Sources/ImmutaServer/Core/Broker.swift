@@ -1,3 +1,4 @@
+import Dispatch
 import ImmutaLocks
 import ImmutaProtocol
 import ImmutaStorage
@@ -157,6 +158,23 @@ public final class Broker: Sendable {
     public func close() throws {
         groups.close()
         try store.close()
-        ioPool.shutdownGracefully { _ in }
+    }
+
+    /// Stops the I/O thread pool once the jobs already queued on it (connection requests, group
+    /// deliveries, members leaving) have run, waiting at most `limit`: a job stuck on a stalled
+    /// disk must not hold the exit. Returns whether every job finished. Jobs queued after this
+    /// run at once, on the thread that queues them.
+    ///
+    /// The process used to exit with jobs still running on the pool, touching groups and topics
+    /// that were closed under them.
+    public func finishQueuedJobs(within limit: Duration) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let once = Locked(Optional(continuation))
+            let resume: @Sendable (Bool) -> Void = { finished in once.withLock { $0.take() }?.resume(returning: finished) }
+            ioPool.shutdownGracefully { _ in resume(true) }
+            let (seconds, attoseconds) = limit.components
+            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { resume(false) }
+        }
     }
 }

@@ -163,6 +163,9 @@ public final class ImmutaServer: Service, Sendable {
             _ = try? await channel.eventLoop.submit { channel.flush() }.get()
             try? await channel.close().get()
         }
+        if !(await broker.finishQueuedJobs(within: .seconds(10))) {
+            logger.warning("stopping with jobs still running on the I/O threads after 10 s (a stalled disk?)")
+        }
         ownership?.release()
         eventLoops.withLock { $0 = nil }
         try await group.shutdownGracefully()
