@@ -35,7 +35,25 @@ public enum ChildLaunch {
         guard let setpriv else {
             throw DaemonTestError("setpriv (util-linux) is needed to tie test daemons to the runner; install util-linux")
         }
-        return (setpriv, ["--pdeathsig", "KILL", "--", executable] + arguments)
+        return (setpriv, ["--pdeathsig", "KILL", "--"] + interpreted(executable) + arguments)
+    }
+
+    /// A script a test has just written is run through its `#!` interpreter, with the script as
+    /// an argument, instead of being executed itself: exec of a file fails with ETXTBSY while any
+    /// process holds it open for writing, and a child forked elsewhere in the runner holds the
+    /// test's write descriptor until it execs, which under a loaded sanitizer run took longer than
+    /// any retry allowed.
+    static func interpreted(_ executable: String) -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: executable) else { return [executable] }
+        defer { try? handle.close() }
+        let head = String(decoding: (try? handle.read(upToCount: 256)) ?? Data(), as: UTF8.self)
+        guard head.hasPrefix("#!"), let line = head.dropFirst(2).split(separator: "\n", maxSplits: 1).first else {
+            return [executable]
+        }
+        // Linux passes everything after the interpreter as one argument.
+        let parts = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
+        guard let interpreter = parts.first else { return [executable] }
+        return [interpreter] + parts.dropFirst().map { $0.trimmingCharacters(in: .whitespaces) } + [executable]
     }
 
     /// Runs `process` on ``SpawnThread``.

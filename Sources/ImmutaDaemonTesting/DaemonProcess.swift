@@ -38,28 +38,6 @@ public final class DaemonProcess: Sendable {
         in directory: String, arguments: [String] = [], environment: [String: String] = [:], config: String? = nil,
         waitUntilReady: Bool = true, executable: String = TestBinaries.path("immutad")
     ) async throws -> DaemonProcess {
-        // A launcher script a test has just written can fail to exec with ETXTBSY ("Text file
-        // busy") while a child forked elsewhere in the runner still holds it open for writing,
-        // until that child execs. That is the test runner's race, not the daemon's: try again.
-        var attempt = 1
-        while true {
-            do {
-                return try await startOnce(
-                    in: directory, arguments: arguments, environment: environment, config: config,
-                    waitUntilReady: waitUntilReady, executable: executable)
-            } catch is TextFileBusy where attempt < 5 {
-                attempt += 1
-            }
-        }
-    }
-
-    /// The daemon could not be executed because its file was still open for writing.
-    struct TextFileBusy: Error {}
-
-    private static func startOnce(
-        in directory: String, arguments: [String], environment: [String: String], config: String?,
-        waitUntilReady: Bool, executable: String
-    ) async throws -> DaemonProcess {
         let dataDirectory = directory + "/data"
         let socketPath = directory + "/immuta.sock"
         var arguments = arguments
@@ -80,14 +58,7 @@ public final class DaemonProcess: Sendable {
         let collector = OutputCollector(handle: pipe.fileHandleForReading)
         try await ChildLaunch.run(process)
         let daemon = DaemonProcess(dataDirectory: dataDirectory, socketPath: socketPath, process: process, collector: collector)
-        if waitUntilReady {
-            do {
-                try await daemon.waitForOutput(containing: "accepting connections")
-            } catch where daemon.output.contains("Text file busy") {
-                _ = await daemon.waitForExit()
-                throw TextFileBusy()
-            }
-        }
+        if waitUntilReady { try await daemon.waitForOutput(containing: "accepting connections") }
         return daemon
     }
 
