@@ -1,3 +1,4 @@
+import ImmutaLocks
 import ImmutaProtocol
 import NIOCore
 import NIOPosix
@@ -43,6 +44,11 @@ public final class ImmutaClient: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> ImmutaClient {
         let channel: any Channel
+        // The handler is kept from the moment it is made: a daemon that refuses the connection
+        // (a connection limit) sends its ERROR and closes at once, which takes the handler out of
+        // the pipeline before it could be looked up there, and its message, held by the handler,
+        // was lost ("closed the connection as soon as it was opened").
+        let created = CreatedHandler()
         do {
             channel = try await ClientBootstrap(group: group)
                 // Let reads grow to 4 MiB (NIO's default stops at 64 KiB), so that a large records
@@ -52,22 +58,18 @@ public final class ImmutaClient: Sendable {
                     value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 4 << 20))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let handler = ClientHandler()
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(FrameDecoder(maxFrameLength: Int(UInt32.max))))
-                        try channel.pipeline.syncOperations.addHandler(ClientHandler())
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        created.handler.withLock { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                     }
                 }
                 .connect(unixDomainSocketPath: socketPath).get()
         } catch {
             throw ImmutaError.connectionClosed("cannot connect to immutad at \(socketPath): \(error)")
         }
-        let handler: NIOLoopBound<ClientHandler>
-        do {
-            handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientHandler.self), eventLoop: channel.eventLoop)
-            }.get()
-        } catch {
-            // The daemon closed the connection at once (a connection limit, or it is stopping).
+        guard let handler = created.handler.withLock({ $0 }) else {
             throw ImmutaError.connectionClosed("immutad at \(socketPath) closed the connection as soon as it was opened")
         }
         let provisional = ImmutaClient(channel: channel, handler: handler, hello: ("", 0, 0))
@@ -159,4 +161,9 @@ public final class ImmutaClient: Sendable {
     func unexpected(_ what: String) -> ImmutaError {
         ImmutaError(code: .malformedFrame, message: "unexpected response to \(what)")
     }
+}
+
+/// Where the channel initializer leaves the connection's handler for ``ImmutaClient/connect(socketPath:clientName:group:)``.
+private final class CreatedHandler: Sendable {
+    let handler = Locked<NIOLoopBound<ClientHandler>?>(nil)
 }

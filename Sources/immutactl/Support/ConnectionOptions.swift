@@ -32,22 +32,33 @@ struct ConnectionOptions: ParsableArguments {
         let path = socketPath
         do {
             return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl")
+        } catch let error as ImmutaError where !error.isConnectionLost {
+            // The daemon answered (a connection limit): its own words, not a guess.
+            throw error
         } catch {
-            throw CLIError("cannot connect to immutad at \(path): \(Self.reason(error))")
+            throw CLIError("cannot connect to immutad at \(path): \(Self.reason(error, socket: path))")
         }
     }
 
     /// The cause of a failed connect, with what to do about it.
-    private static func reason(_ error: any Error) -> String {
+    private static func reason(_ error: any Error, socket: String) -> String {
         let text = (error as? ImmutaError)?.message ?? String(describing: error)
         let hint = "is immutad running? Pass --socket PATH or set IMMUTA_SOCKET to its socket"
         if text.contains("No such file or directory") { return "no such socket; \(hint)" }
         if text.contains("Connection refused") { return "nothing accepts connections there (a stale socket?); \(hint)" }
         if text.contains("Permission denied") {
-            return "permission denied; run as a member of the socket's group (immuta) or as root"
+            return "permission denied; run as a member of the socket's group (\(socketGroup(socket))) or as root"
         }
         return "\(text); \(hint)"
     }
+}
+
+/// The name of the socket file's group, or its gid.
+private func socketGroup(_ path: String) -> String {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return "immuta" }
+    guard let entry = getgrgid(info.st_gid), let name = entry.pointee.gr_name else { return "gid \(info.st_gid)" }
+    return String(cString: name)
 }
 
 extension ImmutaClient {
