@@ -156,6 +156,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(
+            name: "ImmutaServerTests",
+            dependencies: ["ImmutaServer", "ImmutaTestSupport"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
             name: "ImmutaProtocolTests",
             dependencies: [
                 "ImmutaTestSupport",

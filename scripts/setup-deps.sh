@@ -3,8 +3,9 @@
 set -euo pipefail
 needed=()
 # strace: GroupDirectorySyncTests watches the daemon's directory fsyncs; python3: the crash checker's
-# launcher; util-linux: setpriv, which ties test daemons to the test runner's life.
-for pkg in libsystemd-dev pkg-config systemd strace python3 util-linux; do
+# launcher; util-linux: setpriv, which ties test daemons to the test runner's life and runs
+# clients as other users; passwd: useradd, for the users of the access-control tests.
+for pkg in libsystemd-dev pkg-config systemd strace python3 util-linux passwd; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || needed+=("$pkg")
 done
 if ((${#needed[@]})); then

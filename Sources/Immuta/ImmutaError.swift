@@ -28,5 +28,8 @@ public struct ImmutaError: Error, Sendable, Hashable, CustomStringConvertible {
         return error
     }
 
+    /// True when the daemon's access rules refused the request (`permission_denied`).
+    public var isPermissionDenied: Bool { code == .permissionDenied }
+
     public var description: String { "\(message) [\(code)]" }
 }

@@ -82,6 +82,9 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     /// The topic refuses writes after a failed write or flush until it has recovered, which it
     /// tries at the next write, at most once a second. Nothing was stored; retry.
     public static let topicRecovering = ErrorCode(rawValue: 37)
+    /// The connection's user may not do this: no grant in the daemon's access rules allows the
+    /// operation on the topic (or group). The message names the user and the operation.
+    public static let permissionDenied = ErrorCode(rawValue: 38)
     /// The server is shutting down.
     public static let shuttingDown = ErrorCode(rawValue: 30)
     /// A server bug.
@@ -100,7 +103,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
             25: "too_many_requests", 26: "too_many_topics", 27: "too_many_groups", 28: "segment_size_out_of_range",
             30: "shutting_down", 31: "internal_error", 32: "sequence_gap", 33: "duplicate_sequence",
             34: "too_many_producers", 35: "not_durable",
-            36: "unknown_producer", 37: "topic_recovering",
+            36: "unknown_producer", 37: "topic_recovering", 38: "permission_denied",
         ]
         return "\(names[rawValue] ?? "error") (\(rawValue))"
     }

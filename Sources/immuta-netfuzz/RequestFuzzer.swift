@@ -10,7 +10,7 @@ struct RequestFuzzer {
     static let weightedOpcodes: [UInt8] = [
         (0x02, 2), (0x03, 1), (0x10, 6), (0x11, 1), (0x12, 1), (0x13, 2), (0x20, 14), (0x21, 8), (0x22, 6), (0x23, 6),
         (0x24, 3), (0x40, 6), (0x41, 5), (0x42, 3), (0x43, 2), (0x44, 3), (0x45, 3), (0x46, 1), (0x47, 2), (0x48, 3),
-        (0x49, 1), (0x25, 8), (0x4A, 1),
+        (0x49, 1), (0x25, 8), (0x4A, 1), (0x04, 1), (0x05, 1),
     ].flatMap { opcode, weight in [UInt8](repeating: opcode, count: weight) }
 
     /// Opcodes that are not requests: a connection-level error (unknown_opcode) wherever they come.
@@ -108,6 +108,11 @@ struct RequestFuzzer {
             fields.start(into: &frame)
         case 0x46:
             frame.string(fields.random.chance(50) ? [] : fields.topic())
+        case 0x04:
+            frame.string(fields.random.chance(50) ? [] : fields.text("root"))
+            frame.string(fields.random.chance(80) ? Array(["produce", "consume", "admin"].randomElement(using: &fields.random)!.utf8) : fields.text("read"))
+            frame.string(fields.topic())
+            frame.string(fields.random.chance(50) ? [] : fields.group())
         case 0x47, 0x49, 0x4A:
             frame.string(fields.topic())
             frame.string(fields.group())
@@ -119,7 +124,7 @@ struct RequestFuzzer {
             frame.u8(fields.integer(UInt8.random(in: 0...1, using: &fields.random)))
             frame.u8(fields.integer(UInt8.random(in: 0...1, using: &fields.random)))
         default:
-            break  // PING, STATS, LIST_TOPICS: empty bodies.
+            break  // PING, STATS, LIST_TOPICS, LIST_CONNECTIONS: empty bodies.
         }
         return frame.frame(opcode: opcode, requestID: id)
     }

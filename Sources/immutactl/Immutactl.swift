@@ -12,7 +12,11 @@ struct Immutactl: AsyncParsableCommand {
             directory that no daemon has open and take --data-dir instead.
             """,
         subcommands: [
-            TopicCommand.self, Produce.self, Consume.self, GroupCommand.self, Bench.self, Verify.self, Repair.self,
-            Import.self, Export.self,
+            TopicCommand.self, Produce.self, Consume.self, GroupCommand.self, Status.self, AclCommand.self, Bench.self,
+            Verify.self, Repair.self, Import.self, Export.self,
         ])
+
+    static func main() async {
+        await ExitStatus.run(self)
+    }
 }

@@ -55,7 +55,7 @@ struct Produce: AsyncParsableCommand {
 
     func run() async throws {
         try await ImmutaClient.with(connection) { client in
-            let info = try await client.describeTopic(topic)
+            let info = try await client.describeTopicToProduce(topic)
             // The frame carries the topic name and a few header fields besides the records.
             let maxBatchBytes = client.maxFrameLength - 64 - topic.utf8.count
             let maxRecordBytes = min(Int(clamping: info.maxRecordBytes), maxBatchBytes - 8)

@@ -30,6 +30,7 @@ struct Daemon {
         // clients that connect meanwhile wait in the listen backlog and are served once ready.
         let broker = try Broker(configuration: configuration, logger: logger)
         for note in broker.applyTopicOverrides(settings.topics) { logger.info("\(note)") }
+        AccessSummary.log(settings, logger: logger)
         let notifier = self.notifier
         let logger = self.logger
         let ready = ReadySignal()

@@ -72,6 +72,10 @@ struct Immutad: AsyncParsableCommand {
             FileHandleOutput.standardError("immutad: configuration \(config ?? "(built-in defaults)") is valid\n")
             return
         }
+        // Everything immutad creates (data directory, files, its socket) is its user's alone
+        // unless the configuration widens it (socket_mode, socket_group): no file is ever
+        // created readable by others, whatever umask immutad was started with.
+        umask(0o077)
         LoggingSetup.bootstrap(level: settings.logLevel, forceJournal: settings.forceJournal)
         let logger = Logger(label: "immutad")
         if let faults = ProcessEnvironment.string("IMMUTA_TEST_IO_FAULTS") {

@@ -28,8 +28,11 @@ struct Reloader: Service {
                 // Limits apply to what comes next: nothing open is closed to honour a lower one.
                 configuration.limits = fresh.server.limits
                 configuration.retentionCheckMilliseconds = fresh.server.retentionCheckMilliseconds
+                // Access rules apply from each connection's next request; nothing is dropped.
+                configuration.access = fresh.server.access
                 broker.updateConfiguration(configuration)
                 LoggingSetup.level = fresh.logLevel
+                AccessSummary.log(fresh, logger: logger)
                 for note in broker.applyTopicOverrides(fresh.topics) { logger.notice("\(note)") }
                 if !notApplied.isEmpty {
                     logger.warning(

@@ -31,6 +31,26 @@ private let examples: [(name: String, frame: Frame)] = [
     ("PONG", Response.pong.frame(requestID: 2)),
     ("STATS", Request.stats.frame(requestID: 3)),
     (
+        "ACCESS_CHECK",
+        Request.access(.check(user: "alice", operation: "produce", topic: "orders", group: "")).frame(requestID: 31)
+    ),
+    (
+        "ACCESS_DECISION",
+        Response.access(.decision(allowed: true, subject: "user alice (uid 1001)", explanation: "allowed by grant \"web\""))
+            .frame(requestID: 31)
+    ),
+    ("LIST_CONNECTIONS", Request.access(.connections).frame(requestID: 32)),
+    (
+        "CONNECTION_LIST",
+        Response.access(
+            .connections([
+                WireConnection(
+                    id: 7, pid: 4711, uid: 1001, gid: 1001, user: "alice", groups: ["alice(1001)", "web(1002)"],
+                    clientName: "demo", connectedAt: 1_700_000_000_000, isSelf: true)
+            ])
+        ).frame(requestID: 32)
+    ),
+    (
         "STATS_RESULT",
         Response.stats([.init(name: "uptime_ms", value: 60_000), .init(name: "topics", value: 1)]).frame(requestID: 3)
     ),
@@ -189,6 +209,17 @@ private let pinnedHex: [String: String] = [
     "STATS_RESULT":
         "2f0000008300000003000000020000000900757074696d655f6d7360ea000000" +
         "0000000600746f706963730100000000000000",
+    "ACCESS_CHECK":
+        "22000000040000001f0000000500616c696365070070726f6475636506006f72" +
+        "646572730000",
+    "ACCESS_DECISION":
+        "38000000840000001f0000000115007573657220616c69636520287569642031" +
+        "303031291600616c6c6f776564206279206772616e74202277656222",
+    "LIST_CONNECTIONS": "080000000500000020000000",
+    "CONNECTION_LIST":
+        "50000000850000002000000001000000070000000000000067120000e9030000" +
+        "e90300000500616c69636502000b00616c696365283130303129090077656228" +
+        "3130303229040064656d6f0068e5cf8b01000001",
     "CREATE_TOPIC":
         "37000000100000000400000006006f7264657273000000040000000000008000" +
         "00000000000000000000000000840c240000000005006673796e63",

@@ -31,6 +31,8 @@ public enum Request: Sendable, Equatable {
     case unsubscribe(subscription: UInt32)
     /// A consumer-group request (opcodes 0x40–0x4F).
     case group(GroupRequest)
+    /// An access-control request (opcodes 0x04–0x05).
+    case access(AccessRequest)
 
     /// The opcode of this request.
     public var opcode: Opcode {
@@ -49,6 +51,7 @@ public enum Request: Sendable, Equatable {
         case .credit: .credit
         case .unsubscribe: .unsubscribe
         case .group(let request): request.opcode
+        case .access(let request): request.opcode
         }
     }
 
@@ -96,6 +99,8 @@ public enum Request: Sendable, Equatable {
         case .unsubscribe(let subscription):
             buffer.writeWire(subscription)
         case .group(let request):
+            request.encodeBody(into: &buffer)
+        case .access(let request):
             request.encodeBody(into: &buffer)
         }
     }
@@ -155,6 +160,8 @@ public enum Request: Sendable, Equatable {
         case .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList, .groupDescribe,
             .groupReset, .groupDelete, .groupRecovery:
             self = .group(try GroupRequest.decode(frame.opcode, body: &body))
+        case .accessCheck, .listConnections:
+            self = .access(try AccessRequest.decode(frame.opcode, body: &body))
         default:
             throw ProtocolError(.unknownOpcode, "opcode \(frame.opcode) is not a request this server knows")
         }

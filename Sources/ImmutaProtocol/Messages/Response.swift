@@ -29,6 +29,8 @@ public enum Response: Sendable, Equatable {
     case error(ProtocolError)
     /// A consumer-group response (opcodes 0xB0–0xBF).
     case group(GroupResponse)
+    /// An access-control response (opcodes 0x84–0x85).
+    case access(AccessResponse)
     /// A push for a group member (request id = the GROUP_JOIN's). Body: delivery_count u16, then as RECORDS.
     case groupDelivery(deliveryCount: UInt16, WireRecordsHeader, index: ByteBuffer, data: ByteBuffer)
 
@@ -58,6 +60,7 @@ public enum Response: Sendable, Equatable {
         case .delivery: .delivery
         case .error: .error
         case .group(let response): response.opcode
+        case .access(let response): response.opcode
         case .groupDelivery: .groupDelivery
         }
     }
@@ -99,6 +102,8 @@ public enum Response: Sendable, Equatable {
             buffer.writeWire(error.code.rawValue)
             buffer.writeWireString(error.message)
         case .group(let response):
+            response.encodeBody(into: &buffer)
+        case .access(let response):
             response.encodeBody(into: &buffer)
         case .groupDelivery(let count, let header, var index, var data):
             buffer.writeWire(count)
@@ -162,6 +167,8 @@ public enum Response: Sendable, Equatable {
             return
         case .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .groupRecoveryNotes:
             self = .group(try GroupResponse.decode(frame.opcode, body: &body))
+        case .accessDecision, .connectionList:
+            self = .access(try AccessResponse.decode(frame.opcode, body: &body))
         case .error:
             let code = try body.readWire(UInt16.self, "code")
             self = .error(ProtocolError(ErrorCode(rawValue: code), try body.readWireString("message")))

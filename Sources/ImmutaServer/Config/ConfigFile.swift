@@ -48,6 +48,9 @@ public enum ConfigFile {
             throw ConfigError(file: file, line: nil, setting: nil, reason: "is not valid YAML: \(error)")
         }
         var settings = base
+        // A configuration file grants what it says and nothing more: never the run-in-place grant.
+        settings.server.access = AccessPolicy()
+        settings.accessNote = nil
         guard let root else { return settings }
         guard case .mapping(let mapping) = root else {
             throw ConfigError(file: file, line: root.mark?.line, setting: nil, reason: "must be a mapping of setting: value")
@@ -64,6 +67,8 @@ public enum ConfigFile {
                     throw reader.error(value, name, "must be an octal mode such as \"0660\", got \(mode)")
                 }
                 settings.server.socketMode = parsed
+            case "socket_group": settings.server.socketGroup = try reader.string(value, name)
+            case "access": settings.server.access = try reader.access(value)
             case "log_level":
                 let level = try reader.string(value, name)
                 guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
@@ -94,7 +99,7 @@ public enum ConfigFile {
             default:
                 throw reader.error(
                     key, name,
-                    "is not a setting; known settings: data_dir, socket, socket_mode, log_level, journal, max_frame_bytes, \(ServerLimits.keys.joined(separator: ", ")), event_loop_threads, io_threads, retention_check_interval, topic_defaults, topics")
+                    "is not a setting; known settings: data_dir, socket, socket_mode, socket_group, access, log_level, journal, max_frame_bytes, \(ServerLimits.keys.joined(separator: ", ")), event_loop_threads, io_threads, retention_check_interval, topic_defaults, topics")
             }
         }
         if let problem = settings.server.inconsistency() {

@@ -1,6 +1,10 @@
 import ImmutaStorage
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Per-topic settings from the configuration file, applied at start and on reload to topics that
 /// exist (unset values leave the topic as it is).
 public struct TopicOverride: Sendable, Hashable {
@@ -32,10 +36,21 @@ public struct DaemonSettings: Sendable, Hashable {
     public var forceJournal = false
     /// Settings for named topics.
     public var topics: [String: TopicOverride] = [:]
+    /// Said in the start-up log line about access control when the rules are not from a file.
+    public var accessNote: String?
 
-    /// The defaults for running in place: `./data` and `./immuta.sock`.
-    public static let runInPlace = DaemonSettings(
-        server: ServerConfiguration(dataDirectory: "./data", socketPath: "./immuta.sock"))
+    /// The defaults for running in place: `./data` and `./immuta.sock`, and everything allowed
+    /// to the user who started immutad (and nothing to anyone else), said at start-up.
+    public static var runInPlace: DaemonSettings {
+        var settings = DaemonSettings(server: ServerConfiguration(dataDirectory: "./data", socketPath: "./immuta.sock"))
+        let uid = getuid()
+        settings.server.access = AccessPolicy(grants: [
+            AccessGrant(label: "grant \"run in place\"", subjects: [.uid(uid)], operations: Set(AccessOperation.allCases), topics: [NamePattern("*")])
+        ])
+        settings.accessNote =
+            "running in place without a configuration file: uid \(uid), who started immutad, may do everything; every other user nothing (give --config with access grants, docs/SECURITY.md)"
+        return settings
+    }
 
     /// The settings that differ between `self` and `new` but need a restart to change.
     public func restartOnlyChanges(comparedTo new: DaemonSettings) -> [String] {
@@ -43,6 +58,7 @@ public struct DaemonSettings: Sendable, Hashable {
         if server.dataDirectory != new.server.dataDirectory { changes.append("data_dir") }
         if server.socketPath != new.server.socketPath { changes.append("socket") }
         if server.socketMode != new.server.socketMode { changes.append("socket_mode") }
+        if server.socketGroup != new.server.socketGroup { changes.append("socket_group") }
         if server.maxFrameLength != new.server.maxFrameLength { changes.append("max_frame_bytes") }
         if server.eventLoopThreads != new.server.eventLoopThreads { changes.append("event_loop_threads") }
         if server.ioThreads != new.server.ioThreads { changes.append("io_threads") }

@@ -36,8 +36,10 @@ extension RequestExecutor {
         switch request {
         case .join(let topic, let name, let start, let settings):
             try checkUnused(requestID)
+            try checkDeadLetterTopic(settings.deadLetterTopic, of: topic)
             let group = try groups.groupCreatingIfNeeded(
-                topic, name, start: start.storagePosition, requested: settings, limits: broker.configuration.limits)
+                topic, name, start: start.storagePosition, requested: settings, limits: broker.configuration.limits,
+                creator: creator)
             return { $0.join(group, requestID: requestID) }
         case .ack(let member, let offsets):
             try joinedGroup(member).ack(MemberKey(connection: connectionID, joinID: member), offsets: offsets)
@@ -59,12 +61,19 @@ extension RequestExecutor {
             return { $0.send(.group(.committed(committed)), requestID: requestID) }
         case .offset(let topic, let name, let start):
             let group = try groups.groupCreatingIfNeeded(
-                topic, name, start: start.storagePosition, requested: WireGroupSettings(), limits: broker.configuration.limits)
+                topic, name, start: start.storagePosition, requested: WireGroupSettings(), limits: broker.configuration.limits,
+                creator: creator)
             let committed = group.committedOffset
             return { $0.send(.group(.committed(committed)), requestID: requestID) }
         case .list(let topic):
-            if !topic.isEmpty { _ = try broker.store.topic(topic) }
-            let list = groups.list(topic: topic.isEmpty ? nil : topic).map { $0.info() }
+            if !topic.isEmpty {
+                // Checked before the topic is looked up, so the answer is the same whether or not it exists.
+                try access.check(.seeTopic(topic), for: identity)
+                _ = try broker.store.topic(topic)
+            }
+            let list = groups.list(topic: topic.isEmpty ? nil : topic)
+                .filter { access.maySee(identity, topic: $0.topic.name, group: $0.name) }
+                .map { $0.info() }
             return { $0.send(.group(.list(list)), requestID: requestID) }
         case .describe(let topic, let name):
             let info = try groups.group(topic, name).info()

@@ -21,7 +21,7 @@ extension ConnectionHandler {
         guard state == .ready, let context else { return }
         let writable = context.channel.isWritable
         setReading(writable && queue.count < limits.maxRequestsInFlight, context: context)
-        guard !busy, writable, !queue.isEmpty else { return }
+        guard !busy, writable, !queue.isEmpty, let identity else { return }
         var batch: [(request: Request, id: UInt32)] = []
         while let next = queue.first, batch.count < Self.batchLimit {
             queue.removeFirst()
@@ -31,10 +31,11 @@ extension ConnectionHandler {
         busy = true
         let executor = RequestExecutor(
             broker: broker, limits: limits, connectionID: connectionID, clientName: clientName, pid: peer.pid,
+            identity: identity, access: broker.configuration.access, audit: broker.audit,
             members: members, subscriptionIDs: Set(subscriptions.keys), parked: pendingFetches.count + awaitingFsync)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let budget = limits.maxQueuedReplyBytes
+        let budget = queuedReplyBudget
         let work = batch
         worker.async {
             var executor = executor

@@ -32,7 +32,11 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     var members: [UInt32: ConsumerGroup] = [:]
     let connectionID = ConnectionHandler.connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue
     var peer = PeerCredentials()
+    /// Who the peer is (its user and groups), once looked up; no request runs before that.
+    var identity: ClientIdentity?
     var admitted = false
+    /// `max_queued_reply_bytes` for this connection: the daemon-wide one, or the user's own.
+    var queuedReplyBudget: Int
     /// Requests received and not yet started, in arrival order.
     var queue = CircularBuffer<(request: Request, id: UInt32)>()
     /// Whether a batch of requests is running on the worker.
@@ -51,6 +55,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     init(broker: Broker, logger: Logger) {
         self.broker = broker
         self.limits = broker.configuration.limits
+        self.queuedReplyBudget = limits.maxQueuedReplyBytes
         self.worker = SerialWorker(pool: broker.ioPool)
         self.logger = logger
         broker.stats.connectionHandlers.wrappingAdd(1, ordering: .relaxed)
@@ -81,24 +86,49 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
-    /// Counts the connection against the connection limits once the kernel has said who it is.
+    /// Looks up the peer's user and groups once the kernel has said who it is: on the worker,
+    /// since the user database may block.
     private func admit(_ credentials: PeerCredentials) {
         guard state != .closed, let context else { return }
         peer = credentials
         logger[metadataKey: "client_pid"] = "\(credentials.pid)"
         logger[metadataKey: "client_uid"] = "\(credentials.uid)"
-        if let refusal = broker.admission.admit(uid: credentials.uid, limits: limits) {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        worker.async {
+            let identity = ClientIdentity.resolve(uid: credentials.uid, gid: credentials.gid, pid: credentials.pid)
+            eventLoop.execute { handler.value.admit(identity) }
+        }
+    }
+
+    /// Counts the connection against the connection limits, the user's own included.
+    private func admit(_ identity: ClientIdentity) {
+        guard state != .closed, let context else { return }
+        let own = broker.configuration.access.limits(for: identity)
+        if let refusal = broker.admission.admit(identity, limits: limits, own: own.maxConnections) {
             logLimit(refusal)
             fail(refusal, context: context)
             return
         }
         admitted = true
+        self.identity = identity
+        if let user = identity.userName { logger[metadataKey: "client_user"] = "\(user)" }
+        if let queued = own.maxQueuedReplyBytes?.value, queued < queuedReplyBudget {
+            queuedReplyBudget = queued
+            context.channel.setOption(.writeBufferWaterMark, value: .init(low: queued / 2, high: queued)).whenFailure { _ in }
+        }
+        broker.connections.add(
+            connectionID, .init(identity: identity, clientName: clientName, connectedAt: Int64(currentTimeNanoseconds() / 1_000_000)))
+        drain()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
         timers.cancelAll()
-        if admitted { broker.admission.release(uid: peer.uid) }
+        if admitted {
+            broker.admission.release(uid: peer.uid)
+            broker.connections.remove(connectionID)
+        }
         admitted = false
         broker.stats.connections.wrappingSubtract(1, ordering: .relaxed)
         for subscription in subscriptions.values { subscription.cancel() }
@@ -210,6 +240,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         clientName = name
         logger[metadataKey: "client"] = "\(name)"
+        if admitted { broker.connections.rename(connectionID, clientName: name) }
         state = .ready
         timers.handshake?.cancel()
         timers.handshake = nil

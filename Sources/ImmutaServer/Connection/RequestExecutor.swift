@@ -12,6 +12,10 @@ struct RequestExecutor: Sendable {
     let connectionID: UInt64
     let clientName: String
     let pid: Int32
+    /// Who the peer is, and the rules and per-user limits in force when the batch started.
+    let identity: ClientIdentity
+    let access: AccessPolicy
+    let audit: AuditLog
     /// The connection's memberships and subscription ids when the batch started (a batch ends
     /// after any request that changes them).
     let members: [UInt32: ConsumerGroup]
@@ -23,12 +27,31 @@ struct RequestExecutor: Sendable {
 
     mutating func run(_ request: Request, requestID: UInt32) -> LoopAction {
         do {
-            return try perform(request, requestID: requestID)
+            // Before the request touches anything, so that a denial says nothing about whether
+            // the topic or group exists.
+            try access.check(request.accessRequirement, for: identity)
+            let action = try perform(request, requestID: requestID)
+            if request.isAdministrative { audit(request, .allowed) }
+            return action
         } catch {
             let failure = ProtocolError.from(error)
+            if failure.code == .permissionDenied {
+                audit(request, .denied, detail: failure.message)
+            } else if request.isAdministrative {
+                audit(request, .failed, detail: "\(failure)")
+            }
             return { $0.sendError(failure, requestID: requestID) }
         }
     }
+
+    private func audit(_ request: Request, _ decision: AuditLog.Decision, detail: String? = nil) {
+        audit.record(
+            identity, operation: request.auditName, topic: request.auditTopic, group: request.auditGroup, decision: decision,
+            detail: detail)
+    }
+
+    /// The creator recorded with a new topic or group, and the per-user caps it is held to.
+    var creator: Creator { Creator(identity: identity, limits: access.limits(for: identity)) }
 
     private mutating func perform(_ request: Request, requestID: UInt32) throws -> LoopAction {
         switch request {
@@ -42,13 +65,13 @@ struct RequestExecutor: Sendable {
             let response = Response.stats(entries.map { Response.StatsEntry(name: $0.0, value: $0.1) })
             return { $0.send(response, requestID: requestID) }
         case .createTopic(let name, let config):
-            let info = broker.info(try broker.createTopic(name, config: config))
+            let info = broker.info(try broker.createTopic(name, config: config, creator: creator))
             return { $0.send(.topicInfo(info), requestID: requestID) }
         case .deleteTopic(let name):
             try broker.deleteTopic(name)
             return { $0.send(.ok, requestID: requestID) }
         case .listTopics:
-            let list = broker.store.list().map(broker.info)
+            let list = broker.store.list().filter { access.maySee(identity, topic: $0.name) }.map(broker.info)
             return { $0.send(.topicList(list), requestID: requestID) }
         case .describeTopic(let name):
             let info = broker.info(try broker.store.topic(name))
@@ -74,6 +97,8 @@ struct RequestExecutor: Sendable {
             return { $0.closeSubscription(id, requestID: requestID) }
         case .group(let request):
             return try group(request, requestID: requestID)
+        case .access(let request):
+            return try access(request, requestID: requestID)
         }
     }
 

@@ -16,6 +16,10 @@ public final class Broker: Sendable {
     let groups: GroupManager
     /// The threads that run requests and group deliveries: everything that touches the disk.
     let ioPool: NIOThreadPool
+    /// The identified connections (LIST_CONNECTIONS).
+    let connections = ConnectionRegistry()
+    /// Administrative operations and denials, logged with structured fields.
+    let audit: AuditLog
     /// The connection limits' counts.
     let admission = ConnectionAdmission()
     /// Failed appends, logged once per topic and interval.
@@ -26,6 +30,7 @@ public final class Broker: Sendable {
     /// Opens the data directory and recovers every topic, logging what recovery repaired.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.logger = logger
+        self.audit = AuditLog(logger: logger)
         settings = Locked(configuration)
         // Before any log opens: recovery of many topics must already stay within the bound.
         DescriptorCache.shared.capacityFiles = configuration.limits.maxOpenSegmentFiles
@@ -84,7 +89,7 @@ public final class Broker: Sendable {
     /// Creates a topic, filling unset values from the defaults. In CREATE_TOPIC, 0 asks for the
     /// server's default; `retention_bytes` 2⁶⁴−1 and `retention_ms` −1 ask for no limit even when
     /// the default has one. Every value is then range-checked by the storage engine.
-    func createTopic(_ name: String, config: WireTopicConfig) throws -> Topic {
+    func createTopic(_ name: String, config: WireTopicConfig, creator: Creator? = nil) throws -> Topic {
         try SafeName.validate(name)
         var configuration = self.configuration.topicDefaults
         if config.segmentBytes != 0 { configuration.segmentBytes = config.segmentBytes }
@@ -107,7 +112,10 @@ public final class Broker: Sendable {
                 .invalidRequest,
                 "max record size \(configuration.maxRecordBytes) exceeds the server's frame limit of \(self.configuration.maxFrameLength) bytes")
         }
-        let topic = try store.create(name, configuration: configuration)
+        if let creator {
+            try creator.checkNewTopic(owned: store.list().count { $0.ownerUID == creator.identity.uid })
+        }
+        let topic = try store.create(name, configuration: configuration, ownerUID: creator?.identity.uid)
         reportRecoveries(of: topic)
         logger.info("created topic", metadata: ["topic": "\(name)", "durability": "\(configuration.durability)"])
         return topic

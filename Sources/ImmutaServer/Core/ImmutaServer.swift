@@ -121,7 +121,14 @@ public final class ImmutaServer: Service, Sendable {
             }
             owner.bound()
             ownership = owner
-            chmod(path, mode_t(configuration.socketMode))
+            do {
+                try owner.grantAccess(mode: configuration.socketMode, group: configuration.socketGroup)
+            } catch {
+                owner.release()
+                try? await server.close().get()
+                try? await group.shutdownGracefully()
+                throw error
+            }
         case .inheritedDescriptor(let descriptor):
             server = try await bootstrap.withBoundSocket(descriptor).get()
         }

@@ -14,6 +14,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var topicDefaults: RecordLogConfiguration
     /// What one client, and all of them together, may make the daemon spend.
     public var limits: ServerLimits
+    /// Who may do what (`access` in the configuration file): nobody but root and the daemon's
+    /// own user unless granted.
+    public var access = AccessPolicy()
+    /// The group given the socket immutad creates itself (`socket_group`), by name or id; nil
+    /// keeps the daemon's own group.
+    public var socketGroup: String?
     /// How often retention runs, in milliseconds.
     public var retentionCheckMilliseconds: Int64
     /// Event loop threads (0: one per core).

@@ -37,6 +37,33 @@ struct SocketOwnership: Sendable {
         if stat(path, &info) == 0 { identity = (UInt64(info.st_dev), UInt64(info.st_ino)) }
     }
 
+    /// Gives the bound socket its group and mode. The daemon runs with umask 077, so the socket
+    /// was created accessible to its owner alone: the group and mode only ever widen it to what
+    /// the configuration says, never for a moment beyond.
+    ///
+    /// `group` is a group name or gid; nil means the `immuta` group when the host has one (as the
+    /// packaged unit's SocketGroup=), else the daemon's own group.
+    func grantAccess(mode: UInt16, group: String?) throws {
+        if let gid = try groupID(group) {
+            guard chown(path, uid_t.max, gid) == 0 else {
+                throw SocketPathError(path: path, reason: "could not be given group \(group ?? "immuta") (gid \(gid)): errno \(errno)")
+            }
+        }
+        guard chmod(path, mode_t(mode)) == 0 else {
+            throw SocketPathError(path: path, reason: "could not be given mode \(String(mode, radix: 8)): errno \(errno)")
+        }
+    }
+
+    private func groupID(_ group: String?) throws -> gid_t? {
+        guard let group else { return UserDatabase.group(named: "immuta") }
+        if let gid = UInt32(group) { return gid }
+        guard let gid = UserDatabase.group(named: group) else {
+            throw SocketPathError(
+                path: path, reason: "cannot be given socket_group \(group): no such group on this host; create it or name another")
+        }
+        return gid
+    }
+
     /// Removes the socket file if it is still the one bound: another daemon may have replaced it.
     func release() {
         guard let identity else { return }

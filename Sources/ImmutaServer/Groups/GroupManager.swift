@@ -105,7 +105,7 @@ final class GroupManager: Sendable {
     /// The group, created at `start` with `requested` settings when it does not exist.
     func groupCreatingIfNeeded(
         _ topicName: String, _ groupName: String, start: StartPosition, requested: WireGroupSettings,
-        limits: ServerLimits = ServerLimits()
+        limits: ServerLimits = ServerLimits(), creator: Creator? = nil
     ) throws -> ConsumerGroup {
         try SafeName.validate(groupName, kind: "group")
         let topic = try store.topic(topicName)
@@ -117,7 +117,10 @@ final class GroupManager: Sendable {
             // deleted topic behind. Checked under the lock, it is plainly an unknown topic.
             guard store.existingTopic(topicName) === topic else { throw StorageError.topicNotFound(topicName) }
             try limits.checkNewGroup(topic: topicName, groupCount: groups.values.count { $0.topic.name == topicName })
-            let settings = try GroupSettings(topic: topicName, group: groupName, requested: requested)
+            if let creator {
+                try creator.checkNewGroup(owned: groups.values.count { $0.settings.ownerUID == creator.identity.uid })
+            }
+            let settings = try GroupSettings(topic: topicName, group: groupName, requested: requested, ownerUID: creator?.identity.uid)
             let startOffset = try topic.log.resolve(start)
             let topicDirectory = groupsDirectory + "/" + topicName
             let directory = topicDirectory + "/" + groupName

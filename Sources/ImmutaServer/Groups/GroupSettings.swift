@@ -13,6 +13,9 @@ struct GroupSettings: Codable, Sendable, Hashable {
     var deadLetterTopic: String
     /// Nanoseconds since the Unix epoch.
     var createdAt: Int64
+    /// The uid of the client that created the group, which per-user group limits count (absent
+    /// in groups created before owners were recorded).
+    var ownerUID: UInt32?
 
     static let defaultMaxInFlight: UInt32 = 1000
     static let defaultAckTimeoutMilliseconds: UInt32 = 30_000
@@ -26,11 +29,13 @@ struct GroupSettings: Codable, Sendable, Hashable {
         case maxDeliveries = "max_deliveries"
         case deadLetterTopic = "dead_letter_topic"
         case createdAt = "created_at_ns"
+        case ownerUID = "owner_uid"
     }
 
-    init(topic: String, group: String, requested: WireGroupSettings) throws {
+    init(topic: String, group: String, requested: WireGroupSettings, ownerUID: UInt32? = nil) throws {
         self.topic = topic
         self.group = group
+        self.ownerUID = ownerUID
         maxInFlight = requested.maxInFlight == 0 ? Self.defaultMaxInFlight : requested.maxInFlight
         ackTimeoutMilliseconds =
             requested.ackTimeoutMilliseconds == 0 ? Self.defaultAckTimeoutMilliseconds : requested.ackTimeoutMilliseconds

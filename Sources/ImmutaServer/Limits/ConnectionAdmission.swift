@@ -3,7 +3,8 @@ import ImmutaProtocol
 import Synchronization
 
 /// Counts open connections, in all and per peer uid, and refuses those beyond
-/// `max_connections` and `max_connections_per_uid`.
+/// `max_connections`, `max_connections_per_uid`, and the user's own `max_connections` from
+/// `access.limits`.
 final class ConnectionAdmission: Sendable {
     private struct Counts {
         var total = 0
@@ -14,8 +15,9 @@ final class ConnectionAdmission: Sendable {
 
     /// Admits a connection from `uid`, or returns the error that refuses it. A connection
     /// admitted must be released exactly once with ``release(uid:)``.
-    func admit(uid: UInt32, limits: ServerLimits) -> ProtocolError? {
-        counts.withLock { counts in
+    func admit(_ identity: ClientIdentity, limits: ServerLimits, own: IdentityLimits.Limit? = nil) -> ProtocolError? {
+        let uid = identity.uid
+        return counts.withLock { counts in
             if counts.total >= limits.maxConnections {
                 return ProtocolError(
                     .tooManyConnections,
@@ -26,6 +28,11 @@ final class ConnectionAdmission: Sendable {
                 return ProtocolError(
                     .tooManyConnections,
                     "uid \(uid) already has \(mine) connections, the limit max_connections_per_uid = \(limits.maxConnectionsPerUID); close some or raise the limit")
+            }
+            if let own, mine >= own.value {
+                return ProtocolError(
+                    .tooManyConnections,
+                    "\(identity) already has \(mine) connections, the limit \(own.key) = \(own.value); close some or raise the limit")
             }
             counts.total += 1
             counts.perUID[uid] = mine + 1

@@ -28,7 +28,7 @@ public final class DataDirectoryLock: Sendable {
     public init(dataDirectory: String, mode: Mode) throws {
         path = dataDirectory + "/immutad.lock"
         if mode == .owner { try FileIO.makeDirectory(dataDirectory) }
-        let fd = open(path, (mode == .shared ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0o640)
+        let fd = open(path, (mode == .shared ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0o600)
         if fd < 0 && !(mode == .shared && errno == ENOENT) {
             throw DataDirectoryLockError(
                 path: path, isHeld: false, holderPID: nil, reason: "cannot open: \(String(cString: strerror(errno)))")

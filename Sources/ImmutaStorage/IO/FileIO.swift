@@ -21,7 +21,7 @@ package enum FileIO {
         do {
             return try FileDescriptor.open(
                 FilePath(path), readOnly ? .readOnly : .readWrite, options: options,
-                permissions: create ? [.ownerReadWrite, .groupRead] : nil)
+                permissions: create ? [.ownerReadWrite] : nil)
         } catch {
             throw StorageError.io(operation: "open", path: path, errno: error as? Errno ?? .ioError)
         }
@@ -119,7 +119,7 @@ package enum FileIO {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o750) != 0 && Errno(rawValue: errno) != Errno.fileExists {
+            if mkdir(current, 0o700) != 0 && Errno(rawValue: errno) != Errno.fileExists {
                 throw StorageError.io(operation: "mkdir", path: current, errno: Errno(rawValue: errno))
             }
         }

@@ -11,14 +11,20 @@ public final class Topic: Sendable {
     public let log: RecordLog
     /// When it was created (nanoseconds since the Unix epoch).
     public let createdAt: Int64
+    /// The uid of the client that created it, when known.
+    public let ownerUID: UInt32?
     /// Its idempotent producers' state (see ``appendIdempotent(framed:expectedCount:producer:sequence:limits:)``).
     let sequencing: Locked<Sequencing>
 
-    init(name: String, directory: String, log: RecordLog, createdAt: Int64, sequencing: Sequencing = Sequencing()) {
+    init(
+        name: String, directory: String, log: RecordLog, createdAt: Int64, ownerUID: UInt32? = nil,
+        sequencing: Sequencing = Sequencing()
+    ) {
         self.name = name
         self.directory = directory
         self.log = log
         self.createdAt = createdAt
+        self.ownerUID = ownerUID
         self.sequencing = Locked(sequencing)
     }
 
@@ -33,7 +39,8 @@ public final class Topic: Sendable {
             sequencing = Sequencing(stateLog: stateLog, table: table, lastCheckpoint: stateLog.log.bounds.earliestOffset)
             report.notes += notes
         }
-        return (Topic(name: name, directory: directory, log: log, createdAt: metadata.createdAt, sequencing: sequencing), report)
+        return (Topic(name: name, directory: directory, log: log, createdAt: metadata.createdAt, ownerUID: metadata.ownerUID, sequencing: sequencing),
+            report)
     }
 
     /// Flushes and closes the topic's logs.
@@ -46,7 +53,7 @@ public final class Topic: Sendable {
     /// Changes the topic's configuration and persists it.
     public func reconfigure(_ configuration: RecordLogConfiguration) throws {
         try configuration.validate()
-        try TopicMetadata(name: name, createdAt: createdAt, configuration: configuration).write(to: directory)
+        try TopicMetadata(name: name, createdAt: createdAt, configuration: configuration, ownerUID: ownerUID).write(to: directory)
         try log.updateConfiguration(configuration)
     }
 }

@@ -10,11 +10,15 @@ public struct TopicMetadata: Sendable, Hashable, Codable {
     public var createdAt: Int64
     /// Its configuration.
     public var configuration: RecordLogConfiguration
+    /// The uid of the client that created it, which per-user topic limits count; absent for
+    /// topics created offline, by the daemon itself, or before owners were recorded.
+    public var ownerUID: UInt32?
 
     enum CodingKeys: String, CodingKey {
         case version, name
         case createdAt = "created_at_ns"
         case configuration = "config"
+        case ownerUID = "owner_uid"
     }
 
     static let fileName = "topic.json"

@@ -50,7 +50,9 @@ public final class TopicStore: Sendable {
     /// - Throws: ``StorageError/invalidName(_:reason:)`` for a name outside ``SafeName``, or
     ///   ``StorageError/topicExists(_:)``. Nothing is created when it throws.
     @discardableResult
-    public func create(_ name: String, configuration: RecordLogConfiguration = RecordLogConfiguration()) throws -> Topic {
+    public func create(
+        _ name: String, configuration: RecordLogConfiguration = RecordLogConfiguration(), ownerUID: UInt32? = nil
+    ) throws -> Topic {
         try SafeName.validate(name)
         try configuration.validate()
         return try topics.withLock { topics in
@@ -59,7 +61,8 @@ public final class TopicStore: Sendable {
             let directory = topicsDirectory + "/" + name
             if FileIO.exists(staging) { try FileIO.removeTree(staging) }
             try FileIO.makeDirectory(staging)
-            let metadata = TopicMetadata(name: name, createdAt: currentTimeNanoseconds(), configuration: configuration)
+            let metadata = TopicMetadata(
+                name: name, createdAt: currentTimeNanoseconds(), configuration: configuration, ownerUID: ownerUID)
             do {
                 try metadata.write(to: staging)
                 try FileIO.rename(staging, to: directory)

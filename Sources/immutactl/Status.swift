@@ -1,0 +1,54 @@
+import ArgumentParser
+import Immuta
+
+/// `immutactl status [--json]`: the daemon you reach, who it says you are, and its connections.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the daemon's version and socket, who it takes you for, and its client connections.",
+        discussion: """
+            Identity comes from the kernel (SO_PEERCRED) and the host's user database: the uid, gid and \
+            groups that the access rules judge. One who administers every topic sees every connection; \
+            anyone else sees only their own user's.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(help: "Print a JSON object.")
+    var json = false
+
+    func run() async throws {
+        let (version, connections) = try await ImmutaClient.with(connection) { client in
+            (client.serverVersion, try await client.listConnections())
+        }
+        let me = connections.first(where: \.isSelf)
+        if json {
+            print(
+                JSON.object([
+                    ("server", .string(version)), ("socket", .string(connection.socketPath)),
+                    ("you", me.map(Self.json) ?? .null), ("connections", .array(connections.map(Self.json))),
+                ]).rendered)
+            return
+        }
+        print("server:      \(version)")
+        print("socket:      \(connection.socketPath)")
+        if let me { print("you:         \(me.who), groups \(me.groups.joined(separator: ", ")); pid \(me.pid)") }
+        print("connections: \(connections.count) shown")
+        let rows = connections.map { entry in
+            [
+                String(entry.id) + (entry.isSelf ? "*" : ""), String(entry.pid), entry.user.isEmpty ? "-" : entry.user, String(entry.uid),
+                String(entry.gid), entry.groups.joined(separator: ","), entry.clientName,
+                RFC3339.format(nanoseconds: entry.connectedAt * 1_000_000),
+            ]
+        }
+        print(table(["ID", "PID", "USER", "UID", "GID", "GROUPS", "CLIENT", "CONNECTED"], rows, rightAligned: [0, 1, 3, 4]))
+    }
+
+    static func json(_ entry: ConnectionDescription) -> JSON {
+        .object([
+            ("id", .uint(entry.id)), ("pid", .int(Int64(entry.pid))), ("user", .string(entry.user)),
+            ("uid", .uint(UInt64(entry.uid))), ("gid", .uint(UInt64(entry.gid))), ("groups", .array(entry.groups.map(JSON.string))),
+            ("client", .string(entry.clientName)), ("connected_at_ms", .int(entry.connectedAt)), ("self", .bool(entry.isSelf)),
+        ])
+    }
+}
