@@ -10,9 +10,11 @@ import Testing
 @Suite(.timeLimit(.minutes(15))) struct StalledDiskTests {
     @Test func anotherTopicsProducersAreUnaffectedByAStalledTopic() async throws {
         let dir = TemporaryDirectory()
-        let stall = TestBudget.sanitizer == nil ? 10_000 : 60_000
-        // The first write to the slow topic's segments takes 10 s, and its other producers queue behind
-        // it on the topic's writer (its topic.json is not affected).
+        // The first write to the slow topic's segments stalls for a minute, and its other producers
+        // queue behind it on the topic's writer (its topic.json is not affected). The stall outlasts
+        // the measurement however slowly a loaded runner gets through it (with 10 s, a busy suite
+        // ran past it), and the test does not wait for it: the daemon is killed at the end.
+        let stall = 60_000
         let daemon = try await DaemonProcess.start(
             in: dir.path, environment: ["IMMUTA_TEST_IO_FAULTS": "write:/topics/slow/000:delay=\(stall)@1x1"])
         let admin = try await ImmutaClient.connect(socketPath: daemon.socketPath)
@@ -49,11 +51,11 @@ import Testing
         // that the fast producers ran inside the 10 s stall, not behind it.
         #expect(latencies[25] < TestBudget.time(.seconds(1)), "median \(latencies[25])")
         #expect(latencies[49] < TestBudget.time(.seconds(5)), "slowest \(latencies[49])")
+        await daemon.kill9()
         for task in stalled { await task.value }
         for client in slowClients { await client.close() }
         await fast.close()
         await admin.close()
-        #expect(await daemon.stop() == 0)
     }
 }
 
