@@ -17,7 +17,8 @@
 #   /etc/systemd/system/immuta.service   (ExecStart= and Documentation= rewritten to PREFIX)
 #   /etc/systemd/system/immuta.socket
 #   /etc/sysusers.d/immuta.conf          (the system user and group immuta)
-#   /etc/immuta/immuta.conf              (only when absent: an edited configuration is never replaced)
+#   /etc/immuta/immuta.conf              (only when absent: an edited configuration is never replaced; one
+#                                         without access rules gets the immuta group's old rights appended)
 #   $PREFIX/share/doc/immuta/*.md        (when docs/ has them)
 # /var/lib/immuta and /run/immuta are made by systemd (StateDirectory=, RuntimeDirectory=, the socket unit),
 # so no tmpfiles.d entry is needed. Without DESTDIR, and when systemd runs, the user is created and the
@@ -66,6 +67,25 @@ install -m 0644 "$source_root/systemd/immuta.sysusers" "$DESTDIR/etc/sysusers.d/
 config=$DESTDIR/etc/immuta/immuta.conf
 if [[ -e $config ]]; then
     echo "install.sh: keeping the existing $config; the shipped default is $source_root/etc/immuta.conf"
+    if ! grep -q '^access:' "$config"; then
+        # A configuration from before access control grants nobody but root and the immuta user
+        # anything: give the immuta group what membership of the socket's group meant until now,
+        # so that the host keeps working, and say so. The file as it was is kept beside it.
+        cp -p "$config" "$config.before-access"
+        cat >>"$config" <<'GRANT'
+
+# Added by install.sh when upgrading to a release with access control (docs/SECURITY.md): until
+# now every member of the immuta group could produce and consume every topic. Narrow this to the
+# topics each group needs, and give admin to those who manage topics.
+access:
+  grants:
+    - name: immuta group
+      groups: [immuta]
+      allow: [produce, consume]
+      topics: ["*"]
+GRANT
+        echo "install.sh: $config had no access rules; added a grant of produce and consume on every topic to the immuta group (the file as it was: $config.before-access)"
+    fi
 else
     install -m 0644 "$source_root/etc/immuta.conf" "$config"
 fi

@@ -37,11 +37,17 @@ struct Status: AsyncParsableCommand {
         let rows = connections.map { entry in
             [
                 String(entry.id) + (entry.isSelf ? "*" : ""), String(entry.pid), entry.user.isEmpty ? "-" : entry.user, String(entry.uid),
-                String(entry.gid), entry.groups.joined(separator: ","), entry.clientName,
+                String(entry.gid), entry.groups.joined(separator: ","), Self.printable(entry.clientName),
                 RFC3339.format(nanoseconds: entry.connectedAt * 1_000_000),
             ]
         }
         print(table(["ID", "PID", "USER", "UID", "GID", "GROUPS", "CLIENT", "CONNECTED"], rows, rightAligned: [0, 1, 3, 4]))
+    }
+
+    /// A client chooses its own name: control characters in it must not reach the terminal of
+    /// whoever runs status.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
     static func json(_ entry: ConnectionDescription) -> JSON {

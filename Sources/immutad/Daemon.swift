@@ -19,6 +19,11 @@ struct Daemon {
         let configuration = settings.server
         let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory, mode: .owner)
         defer { lock.release() }
+        if let old = try DataDirectoryPermissions.restrict(configuration.dataDirectory) {
+            logger.notice(
+                "made the data directory private: it was readable by others, around the access rules",
+                metadata: ["directory": "\(configuration.dataDirectory)", "old_mode": "\(String(old, radix: 8))", "mode": "700"])
+        }
         let listen: ListenSource
         if let inherited = try notifier.listenedSockets().first {
             listen = .inheritedDescriptor(inherited.fileDescriptor)

@@ -88,12 +88,13 @@ struct InstallScriptTests {
         for path in [sandbox.destination, sandbox.destination + "/etc", sandbox.destination + "/etc/immuta"] {
             #expect(mkdir(path, 0o755) == 0)
         }
-        try writeFile(configuration, "# edited by the operator\n")
+        let edited = "# edited by the operator\naccess:\n  grants: []\n"
+        try writeFile(configuration, edited)
 
         let installed = try sandbox.run("install.sh", prefix: "/usr/local")
         #expect(installed.status == 0, "\(installed.standardOutput)\(installed.standardError)")
         #expect(installed.standardOutput.contains("keeping the existing"))
-        #expect(try readFile(configuration) == "# edited by the operator\n")
+        #expect(try readFile(configuration) == edited)
         #expect(
             try readFile(sandbox.destination + "/etc/systemd/system/immuta.service")
                 == readFile(Paths.packageRoot + "/systemd/immuta.service"),
@@ -102,7 +103,28 @@ struct InstallScriptTests {
 
         let uninstalled = try sandbox.run("uninstall.sh", prefix: "/usr/local")
         #expect(uninstalled.status == 0)
-        #expect(try readFile(configuration) == "# edited by the operator\n")
+        #expect(try readFile(configuration) == edited)
+    }
+
+    @Test("a configuration from before access control gets the immuta group's old rights, and the original is kept")
+    func aConfigurationWithoutAccessRulesKeepsTheHostWorking() throws {
+        let sandbox = try Sandbox()
+        let configuration = sandbox.destination + "/etc/immuta/immuta.conf"
+        for path in [sandbox.destination, sandbox.destination + "/etc", sandbox.destination + "/etc/immuta"] {
+            #expect(mkdir(path, 0o755) == 0)
+        }
+        let old = "# from an older release\nlog_level: info\n"
+        try writeFile(configuration, old)
+        let installed = try sandbox.run("install.sh", prefix: "/usr/local")
+        #expect(installed.status == 0, "\(installed.standardOutput)\(installed.standardError)")
+        #expect(installed.standardOutput.contains("had no access rules"))
+        let upgraded = try readFile(configuration)
+        #expect(upgraded.hasPrefix(old))
+        #expect(upgraded.contains("\naccess:\n  grants:\n    - name: immuta group\n      groups: [immuta]\n      allow: [produce, consume]\n      topics: [\"*\"]\n"))
+        #expect(try readFile(configuration + ".before-access") == old)
+        // A second install finds the rules and leaves the file alone.
+        #expect(try sandbox.run("install.sh", prefix: "/usr/local").status == 0)
+        #expect(try readFile(configuration) == upgraded)
     }
 
     @Test("a missing binary stops the install with a message saying how to build it")

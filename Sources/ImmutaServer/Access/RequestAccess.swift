@@ -1,4 +1,5 @@
 import ImmutaProtocol
+import ImmutaStorage
 
 /// What a request needs from the access rules before it runs.
 enum AccessRequirement: Sendable, Equatable {
@@ -38,6 +39,25 @@ extension Request {
             case .reset(let topic, let group, _, _, _), .delete(let topic, let group): .operation(.admin, topic: topic, group: group)
             }
         }
+    }
+
+    /// Checks the topic and group names the access rules will judge, before they do: a denial and
+    /// its audit entry then only ever carry a valid name (never 64 KiB of text or a newline), and
+    /// a name's validity depends on nothing that exists, so checking it first reveals nothing.
+    func validateNames() throws {
+        switch accessRequirement {
+        case .operation(_, let topic, let group):
+            try SafeName.validate(topic)
+            if let group { try SafeName.validate(group, kind: "group") }
+        case .seeTopic(let topic):
+            try SafeName.validate(topic)
+        case .seeGroup(let topic, let group):
+            try SafeName.validate(topic)
+            try SafeName.validate(group, kind: "group")
+        case .none, .anyGrant, .filtered:
+            break
+        }
+        if case .group(.list(let topic)) = self, !topic.isEmpty { try SafeName.validate(topic) }
     }
 
     /// The name the audit log gives the request.

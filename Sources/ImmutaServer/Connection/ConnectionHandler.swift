@@ -86,13 +86,20 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
-    /// Looks up the peer's user and groups once the kernel has said who it is: on the worker,
-    /// since the user database may block.
+    /// Counts the connection against the connection limits once the kernel has said who it is,
+    /// then looks up the peer's user and groups: on the worker, since the user database may
+    /// block, and only for a connection the limits let in.
     private func admit(_ credentials: PeerCredentials) {
         guard state != .closed, let context else { return }
         peer = credentials
         logger[metadataKey: "client_pid"] = "\(credentials.pid)"
         logger[metadataKey: "client_uid"] = "\(credentials.uid)"
+        if let refusal = broker.admission.admit(uid: credentials.uid, limits: limits) {
+            logLimit(refusal)
+            fail(refusal, context: context)
+            return
+        }
+        admitted = true
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         worker.async {
@@ -101,16 +108,15 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Counts the connection against the connection limits, the user's own included.
+    /// Applies the user's own connection limit, then lets the connection's requests run.
     private func admit(_ identity: ClientIdentity) {
         guard state != .closed, let context else { return }
         let own = broker.configuration.access.limits(for: identity)
-        if let refusal = broker.admission.admit(identity, limits: limits, own: own.maxConnections) {
+        if let refusal = broker.admission.refusal(of: identity, own: own.maxConnections) {
             logLimit(refusal)
             fail(refusal, context: context)
             return
         }
-        admitted = true
         self.identity = identity
         if let user = identity.userName { logger[metadataKey: "client_user"] = "\(user)" }
         if let queued = own.maxQueuedReplyBytes?.value, queued < queuedReplyBudget {

@@ -29,6 +29,7 @@ struct RequestExecutor: Sendable {
         do {
             // Before the request touches anything, so that a denial says nothing about whether
             // the topic or group exists.
+            try request.validateNames()
             try access.check(request.accessRequirement, for: identity)
             let action = try perform(request, requestID: requestID)
             if request.isAdministrative { audit(request, .allowed) }

@@ -20,11 +20,15 @@ public final class Broker: Sendable {
     let connections = ConnectionRegistry()
     /// Administrative operations and denials, logged with structured fields.
     let audit: AuditLog
+    /// Dead-letter topics, created by the daemon under the topic limit.
+    let deadLetterTopics: DeadLetterTopicCreation
     /// The connection limits' counts.
     let admission = ConnectionAdmission()
     /// Failed appends, logged once per topic and interval.
     let appendFailures = AppendFailureLog()
     private let settings: Locked<ServerConfiguration>
+    /// Held while a client's topic is counted against the limits and created.
+    private let creating = Locked(())
     let logger: Logger
 
     /// Opens the data directory and recovers every topic, logging what recovery repaired.
@@ -38,7 +42,8 @@ public final class Broker: Sendable {
         self.store = store
         ioPool = NIOThreadPool(numberOfThreads: configuration.ioThreads)
         ioPool.start()
-        groups = try GroupManager(store: store, logger: logger, pool: ioPool)
+        deadLetterTopics = DeadLetterTopicCreation(store: store, maxTopics: configuration.limits.maxTopics, audit: audit)
+        groups = try GroupManager(store: store, deadLetterTopics: deadLetterTopics, logger: logger, pool: ioPool)
         for (topic, report) in reports.sorted(by: { $0.key < $1.key }) {
             for note in report.notes {
                 logger.warning("recovery repaired a torn write", metadata: ["topic": "\(topic)", "detail": "\(note)"])
@@ -63,6 +68,7 @@ public final class Broker: Sendable {
     public func updateConfiguration(_ configuration: ServerConfiguration) {
         settings.withLock { $0 = configuration }
         DescriptorCache.shared.capacityFiles = configuration.limits.maxOpenSegmentFiles
+        deadLetterTopics.update(maxTopics: configuration.limits.maxTopics)
     }
 
     /// Applies the per-topic settings of the configuration file to the topics that exist.
@@ -106,16 +112,20 @@ public final class Broker: Sendable {
         }
         if !config.durability.isEmpty { configuration.durability = try Durability(parsing: config.durability) }
         try configuration.validate()
-        try self.configuration.limits.checkNewTopic(configuration, topicCount: store.count)
         if configuration.maxRecordBytes > UInt64(self.configuration.maxFrameLength) {
             throw ProtocolError(
                 .invalidRequest,
                 "max record size \(configuration.maxRecordBytes) exceeds the server's frame limit of \(self.configuration.maxFrameLength) bytes")
         }
-        if let creator {
-            try creator.checkNewTopic(owned: store.list().count { $0.ownerUID == creator.identity.uid })
+        // Counted and created under one lock: creations running at once on several connections
+        // each saw room for one more and went past max_topics together.
+        let topic = try creating.withLock { _ throws -> Topic in
+            try self.configuration.limits.checkNewTopic(configuration, topicCount: store.count)
+            if let creator {
+                try creator.checkNewTopic(owned: store.list().count { $0.ownerUID == creator.identity.uid })
+            }
+            return try store.create(name, configuration: configuration, ownerUID: creator?.identity.uid)
         }
-        let topic = try store.create(name, configuration: configuration, ownerUID: creator?.identity.uid)
         reportRecoveries(of: topic)
         logger.info("created topic", metadata: ["topic": "\(name)", "durability": "\(configuration.durability)"])
         return topic

@@ -122,7 +122,9 @@ public final class ImmutaServer: Service, Sendable {
             owner.bound()
             ownership = owner
             do {
-                try owner.grantAccess(mode: configuration.socketMode, group: configuration.socketGroup)
+                if let note = try owner.grantAccess(mode: configuration.socketMode, group: configuration.socketGroup) {
+                    logger.notice("\(note)", metadata: ["socket": "\(path)"])
+                }
             } catch {
                 owner.release()
                 try? await server.close().get()

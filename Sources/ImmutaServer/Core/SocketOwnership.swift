@@ -41,17 +41,31 @@ struct SocketOwnership: Sendable {
     /// was created accessible to its owner alone: the group and mode only ever widen it to what
     /// the configuration says, never for a moment beyond.
     ///
-    /// `group` is a group name or gid; nil means the `immuta` group when the host has one (as the
-    /// packaged unit's SocketGroup=), else the daemon's own group.
-    func grantAccess(mode: UInt16, group: String?) throws {
-        if let gid = try groupID(group) {
-            guard chown(path, uid_t.max, gid) == 0 else {
-                throw SocketPathError(path: path, reason: "could not be given group \(group ?? "immuta") (gid \(gid)): errno \(errno)")
+    /// `group` is a group name or gid; nil means the `immuta` group when the host has one and the
+    /// daemon may give it (as the packaged unit's SocketGroup=), else the daemon's own group.
+    /// Returns a note when that default could not be applied.
+    func grantAccess(mode: UInt16, group: String?) throws -> String? {
+        // The path must still be the socket this process bound: in a directory others can write
+        // to, it could have been replaced by a symlink to some other file since.
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK, let identity,
+            UInt64(info.st_dev) == identity.device, UInt64(info.st_ino) == identity.inode
+        else {
+            throw SocketPathError(path: path, reason: "was replaced by something else right after immutad bound it")
+        }
+        var note: String?
+        if let gid = try groupID(group), gid != info.st_gid {
+            if lchown(path, uid_t.max, gid) != 0 {
+                guard group == nil else {
+                    throw SocketPathError(path: path, reason: "could not be given group \(group ?? "") (gid \(gid)): errno \(errno)")
+                }
+                note = "the socket keeps the daemon's own group: it may not give it the immuta group (errno \(errno))"
             }
         }
         guard chmod(path, mode_t(mode)) == 0 else {
             throw SocketPathError(path: path, reason: "could not be given mode \(String(mode, radix: 8)): errno \(errno)")
         }
+        return note
     }
 
     private func groupID(_ group: String?) throws -> gid_t? {

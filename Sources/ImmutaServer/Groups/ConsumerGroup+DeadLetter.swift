@@ -21,8 +21,8 @@ extension ConsumerGroup {
         do {
             let record = try topic.log.read(from: offset, maxRecords: 1, maxBytes: 1)
             do {
-                let target = try store.existingTopic(settings.deadLetterTopic)
-                    ?? store.create(settings.deadLetterTopic, configuration: topic.log.configuration)
+                let target = try deadLetterTopics.topic(
+                    settings.deadLetterTopic, for: settings, configuration: topic.log.configuration)
                 let appended = try record.framed.withUnsafeBytes { try target.log.append(framed: $0) }
                 if target.log.configuration.durability == .fsync {
                     try Self.waitUntilDurable(target.log, appended)

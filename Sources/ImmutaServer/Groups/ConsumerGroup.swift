@@ -71,6 +71,7 @@ final class ConsumerGroup: Sendable {
     let directory: String
     let offsets: GroupOffsetLog
     let store: TopicStore
+    let deadLetterTopics: DeadLetterTopicCreation
     let logger: Logger
     let state: Locked<State>
     /// Where deliveries are worked out: never on an event loop, and never inside a topic
@@ -78,8 +79,8 @@ final class ConsumerGroup: Sendable {
     let pumpQueue: SerialWorker
 
     init(
-        topic: Topic, settings: GroupSettings, directory: String, offsets: GroupOffsetLog, store: TopicStore, logger: Logger,
-        pool: NIOThreadPool
+        topic: Topic, settings: GroupSettings, directory: String, offsets: GroupOffsetLog, store: TopicStore,
+        deadLetterTopics: DeadLetterTopicCreation, logger: Logger, pool: NIOThreadPool
     ) {
         pumpQueue = SerialWorker(pool: pool)
         self.topic = topic
@@ -88,6 +89,7 @@ final class ConsumerGroup: Sendable {
         self.directory = directory
         self.offsets = offsets
         self.store = store
+        self.deadLetterTopics = deadLetterTopics
         var logger = logger
         logger[metadataKey: "topic"] = "\(topic.name)"
         logger[metadataKey: "group"] = "\(settings.group)"

@@ -12,10 +12,12 @@ final class GroupManager: Sendable {
     let groupsDirectory: String
     let logger: Logger
     let pool: NIOThreadPool
+    let deadLetterTopics: DeadLetterTopicCreation
     private let groups = Locked<[String: ConsumerGroup]>([:])
 
-    init(store: TopicStore, logger: Logger, pool: NIOThreadPool) throws {
+    init(store: TopicStore, deadLetterTopics: DeadLetterTopicCreation, logger: Logger, pool: NIOThreadPool) throws {
         self.pool = pool
+        self.deadLetterTopics = deadLetterTopics
         self.store = store
         self.logger = logger
         groupsDirectory = store.dataDirectory + "/groups"
@@ -39,7 +41,8 @@ final class GroupManager: Sendable {
                 let settings = try GroupSettings.read(from: directory)
                 let offsets = try openOffsets(directory, topicName, groupName)
                 let group = ConsumerGroup(
-                    topic: topic, settings: settings, directory: directory, offsets: offsets, store: store, logger: logger, pool: pool)
+                    topic: topic, settings: settings, directory: directory, offsets: offsets, store: store,
+                    deadLetterTopics: deadLetterTopics, logger: logger, pool: pool)
                 try group.clampCommittedToTopicEnd()
                 loaded[Self.key(topicName, groupName)] = group
             }
@@ -137,7 +140,8 @@ final class GroupManager: Sendable {
             try FileIO.syncDirectory(topicDirectory)
             let reopened = try openOffsets(directory, topicName, groupName)
             let group = ConsumerGroup(
-                topic: topic, settings: settings, directory: directory, offsets: reopened, store: store, logger: logger, pool: pool)
+                topic: topic, settings: settings, directory: directory, offsets: reopened, store: store,
+                deadLetterTopics: deadLetterTopics, logger: logger, pool: pool)
             groups[Self.key(topicName, groupName)] = group
             logger.info("created consumer group", metadata: ["topic": "\(topicName)", "group": "\(groupName)", "offset": "\(startOffset)"])
             return group

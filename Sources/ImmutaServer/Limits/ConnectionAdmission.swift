@@ -15,9 +15,8 @@ final class ConnectionAdmission: Sendable {
 
     /// Admits a connection from `uid`, or returns the error that refuses it. A connection
     /// admitted must be released exactly once with ``release(uid:)``.
-    func admit(_ identity: ClientIdentity, limits: ServerLimits, own: IdentityLimits.Limit? = nil) -> ProtocolError? {
-        let uid = identity.uid
-        return counts.withLock { counts in
+    func admit(uid: UInt32, limits: ServerLimits) -> ProtocolError? {
+        counts.withLock { counts in
             if counts.total >= limits.maxConnections {
                 return ProtocolError(
                     .tooManyConnections,
@@ -29,15 +28,22 @@ final class ConnectionAdmission: Sendable {
                     .tooManyConnections,
                     "uid \(uid) already has \(mine) connections, the limit max_connections_per_uid = \(limits.maxConnectionsPerUID); close some or raise the limit")
             }
-            if let own, mine >= own.value {
-                return ProtocolError(
-                    .tooManyConnections,
-                    "\(identity) already has \(mine) connections, the limit \(own.key) = \(own.value); close some or raise the limit")
-            }
             counts.total += 1
             counts.perUID[uid] = mine + 1
             return nil
         }
+    }
+
+    /// The refusal of an admitted connection beyond its user's own `max_connections` (from
+    /// `access.limits`, known once the user's groups are), or nil. A refused connection is still
+    /// released like any other.
+    func refusal(of identity: ClientIdentity, own: IdentityLimits.Limit?) -> ProtocolError? {
+        guard let own else { return nil }
+        let mine = counts.withLock { $0.perUID[identity.uid, default: 0] }
+        guard mine > own.value else { return nil }
+        return ProtocolError(
+            .tooManyConnections,
+            "\(identity) already has \(mine - 1) connections, the limit \(own.key) = \(own.value); close some or raise the limit")
     }
 
     func release(uid: UInt32) {

@@ -46,3 +46,55 @@ extension AccessControlTests {
         #expect(await daemon.daemon.stop() == 0)
     }
 }
+
+extension AccessControlTests {
+    /// The daemon creates a group's default dead-letter topic under `max_topics`, owned by the
+    /// group's creator and audited: a consume-only user cannot chain `t.dlq.dlq…` topics past it.
+    @Test func aDeadLetterTopicIsCreatedUnderTheTopicLimitAndOwnedByTheGroupsCreator() async throws {
+        let users = try await AccessUsers.ensure()
+        let config = AccessFixture.config(extra: "max_topics: 7\n")
+        let daemon = try await AccessDaemon.start(config: config)
+        try await AccessFixture.populate(daemon)
+        let client = try await daemon.rootClient()
+        let before = try await client.listTopics().count
+        #expect(before < 7, "the fixture leaves room for dead-letter topics")
+        func nackAll(_ topic: String, _ group: String) async throws {
+            let member = try InteractiveProcess(
+                executable: AccessTesting.setpriv,
+                users.bob.setprivOptions + [
+                    "--", TestBinaries.path("immuta-group-member"), daemon.socket, topic, group, "--from", "earliest",
+                    "--max-deliveries", "1", "--nack-all", "--stop-when-idle",
+                ], environment: [:])
+            member.closeInput()
+            _ = try await member.waitForExit()
+        }
+        // Each level's dead-letter topic is the next level's source, until max_topics stops it.
+        var topic = "orders"
+        var level = 0
+        while try await client.listTopics().count < 7, level < 10 {
+            try await nackAll(topic, "bob-chain\(level)")
+            try await GroupTesting.eventually("\(topic).dlq exists") {
+                try await client.listTopics().contains { $0.name == topic + ".dlq" }
+            }
+            let metadata = try String(contentsOfFile: daemon.daemon.dataDirectory + "/topics/\(topic).dlq/topic.json", encoding: .utf8)
+            #expect(metadata.contains("\"owner_uid\" : \(users.bob.uid)"), "\(metadata)")
+            #expect(daemon.daemon.output.contains("op=create_topic") && daemon.daemon.output.contains("topic=\(topic).dlq"))
+            topic += ".dlq"
+            level += 1
+        }
+        #expect(try await client.listTopics().count == 7)
+        // At the limit, the next dead letter is refused and its record kept for redelivery.
+        let member = try InteractiveProcess(
+            executable: AccessTesting.setpriv,
+            users.bob.setprivOptions + [
+                "--", TestBinaries.path("immuta-group-member"), daemon.socket, topic, "bob-over", "--from", "earliest",
+                "--max-deliveries", "1", "--nack-all", "--count", "3",
+            ], environment: [:])
+        member.closeInput()
+        try await daemon.daemon.waitForOutput(containing: "the dead-letter topic \(topic).dlq cannot be created")
+        #expect(try await client.listTopics().count == 7)
+        #expect(try await client.describeGroup(topic, group: "bob-over").deadLettered == 0)
+        await client.close()
+        #expect(await daemon.daemon.stop() == 0)
+    }
+}

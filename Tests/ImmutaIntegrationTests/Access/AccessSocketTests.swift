@@ -95,3 +95,26 @@ extension AccessControlTests {
         #expect(await daemon.daemon.stop() == 0)
     }
 }
+
+extension AccessControlTests {
+    /// A data directory left readable by others (an older release made it 0750, files 0640) is
+    /// made private at start, for every mode that lets anyone else in, and the start says so.
+    @Test func aDataDirectoryOpenToOthersIsMadePrivateAtStart() async throws {
+        for mode: mode_t in [0o755, 0o750, 0o705, 0o770, 0o711] {
+            let directory = TemporaryDirectory(prefix: "acl")
+            let data = directory.path + "/data"
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            #expect(chmod(data, mode) == 0)
+            let daemon = try await DaemonProcess.start(in: directory.path)
+            #expect(try FileMode(data).permissions == 0o700, "mode \(String(mode, radix: 8))")
+            #expect(daemon.output.contains("made the data directory private"), "\(daemon.output)")
+            #expect(daemon.output.contains("old_mode=\(String(mode, radix: 8))"), "\(daemon.output)")
+            #expect(await daemon.stop() == 0)
+        }
+        // Already private: nothing to say.
+        let directory = TemporaryDirectory(prefix: "acl")
+        let daemon = try await DaemonProcess.start(in: directory.path)
+        #expect(!daemon.output.contains("made the data directory private"), "\(daemon.output)")
+        #expect(await daemon.stop() == 0)
+    }
+}
