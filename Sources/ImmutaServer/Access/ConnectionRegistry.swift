@@ -10,6 +10,8 @@ final class ConnectionRegistry: Sendable {
         var clientName: String
         /// Milliseconds since the Unix epoch.
         var connectedAt: Int64
+        /// Ends, on the connection's own loop, what new rules no longer allow.
+        var revoke: @Sendable (AccessPolicy) -> Void
     }
 
     private let entries = Locked([UInt64: Entry]())
@@ -24,6 +26,11 @@ final class ConnectionRegistry: Sendable {
 
     func remove(_ id: UInt64) {
         entries.withLock { $0[id] = nil }
+    }
+
+    /// Has every connection end the subscriptions and memberships `policy` no longer allows.
+    func revoke(under policy: AccessPolicy) {
+        for entry in entries.withLock({ Array($0.values) }) { entry.revoke(policy) }
     }
 
     /// The connections `viewer` may see: all of them for one who administers everything,

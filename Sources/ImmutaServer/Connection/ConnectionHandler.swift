@@ -123,8 +123,13 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
             queuedReplyBudget = queued
             context.channel.setOption(.writeBufferWaterMark, value: .init(low: queued / 2, high: queued)).whenFailure { _ in }
         }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
         broker.connections.add(
-            connectionID, .init(identity: identity, clientName: clientName, connectedAt: Int64(currentTimeNanoseconds() / 1_000_000)))
+            connectionID,
+            .init(
+                identity: identity, clientName: clientName, connectedAt: Int64(currentTimeNanoseconds() / 1_000_000),
+                revoke: { policy in eventLoop.execute { handler.value.revoke(under: policy) } }))
         drain()
     }
 

@@ -66,7 +66,11 @@ public final class Broker: Sendable {
 
     /// Replaces the settings that can change while running (topic defaults, limits).
     public func updateConfiguration(_ configuration: ServerConfiguration) {
-        settings.withLock { $0 = configuration }
+        let previous = settings.withLock { settings in
+            defer { settings = configuration }
+            return settings.access
+        }
+        if previous != configuration.access { connections.revoke(under: configuration.access) }
         DescriptorCache.shared.capacityFiles = configuration.limits.maxOpenSegmentFiles
         deadLetterTopics.update(maxTopics: configuration.limits.maxTopics)
     }

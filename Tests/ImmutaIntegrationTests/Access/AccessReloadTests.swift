@@ -91,3 +91,43 @@ extension AccessControlTests {
         #expect(await daemon.daemon.stop() == 0)
     }
 }
+
+extension AccessControlTests {
+    /// A group membership opened under a grant that a reload removes ends at once, with
+    /// `permission_denied` on its id (it needs no further request to keep receiving); one the
+    /// new rules still allow goes on.
+    @Test func aReloadEndsTheMembershipsItNoLongerAllows() async throws {
+        let users = try await AccessUsers.ensure()
+        func config(bobReads: Bool) -> String {
+            var text = "socket_mode: \"0666\"\naccess:\n  grants:\n"
+            text += "    - name: alice reads\n      users: [immuta-t-alice]\n      allow: [consume]\n      topics: [feed]\n"
+            if bobReads { text += "    - name: bob reads\n      users: [immuta-t-bob]\n      allow: [consume]\n      topics: [feed]\n" }
+            return text
+        }
+        let daemon = try await AccessDaemon.start(config: config(bobReads: true))
+        let client = try await daemon.rootClient()
+        try await client.createTopic("feed", options: TopicOptions(durability: "none"))
+        let bob = try daemon.launch(users.bob, ["consume", "feed", "--group", "bob-g", "--from", "earliest", "--follow"])
+        let alice = try daemon.launch(users.alice, ["consume", "feed", "--group", "alice-g", "--from", "earliest", "--follow"])
+        for group in ["bob-g", "alice-g"] {
+            try await GroupTesting.eventually("\(group) has its member") {
+                (try? await client.describeGroup("feed", group: group))?.members.isEmpty == false
+            }
+        }
+        try await daemon.reload(config: config(bobReads: false))
+        let ended = try await withDeadline("bob's member to be ended by the reload", timeout: .seconds(30)) { await bob.finish() }
+        #expect(ended.status == 77, "\(ended.stderr)")
+        #expect(ended.stderr.contains("\(users.bob.who) may no longer consume topic feed in group bob-g"), "\(ended.stderr)")
+        #expect(try await client.describeGroup("feed", group: "bob-g").members.isEmpty)
+        #expect(daemon.daemon.output.contains("detail=\"revoked by a reload\""), "\(daemon.daemon.output)")
+        // Alice's membership is untouched: a record produced now still reaches her.
+        _ = try await client.produce("feed", [Array("after".utf8)], ack: .write)
+        try await GroupTesting.eventually("alice's member acknowledges the new record") {
+            try await client.describeGroup("feed", group: "alice-g").committedOffset == 1
+        }
+        alice.signal(SIGTERM)
+        _ = await alice.finish()
+        await client.close()
+        #expect(await daemon.daemon.stop() == 0)
+    }
+}
