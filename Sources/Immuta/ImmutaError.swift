@@ -28,6 +28,10 @@ public struct ImmutaError: Error, Sendable, Hashable, CustomStringConvertible {
         return error
     }
 
+    /// True when the daemon refused a value of the request as out of range or malformed
+    /// (`invalid_request`, `invalid_name`, `segment_size_out_of_range`): the caller's mistake.
+    public var isInvalidValue: Bool { [.invalidRequest, .invalidName, .segmentSizeOutOfRange].contains(code) }
+
     /// True when the daemon's access rules refused the request (`permission_denied`).
     public var isPermissionDenied: Bool { code == .permissionDenied }
 

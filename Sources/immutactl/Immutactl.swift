@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImmutaProtocol
 
 /// immutactl: the admin and everyday CLI for immutad.
 @main
@@ -9,8 +10,10 @@ struct Immutactl: AsyncParsableCommand {
         discussion: """
             Commands that talk to the daemon take --socket (default: $IMMUTA_SOCKET, else ./immuta.sock \
             when it exists, else /run/immuta/immuta.sock). verify, repair, import and export work on a data \
-            directory that no daemon has open and take --data-dir instead.
+            directory that no daemon has open and take --data-dir instead. --socket and --json may also come \
+            before the command's name.
             """,
+        version: "immutactl \(immutaVersion)",
         subcommands: [
             TopicCommand.self, Produce.self, Consume.self, GroupCommand.self, Status.self, AclCommand.self, Bench.self,
             Verify.self, Repair.self, Import.self, Export.self,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImmutaProtocol
 import ImmutaServer
 import ImmutaStorage
 import ImmutaSystemd

@@ -101,7 +101,7 @@ import Testing
         try await refused(["bench", "group", "--size", "10", "--count", "0"], mentioning: ["--count 0"])
         try await refused(["repair", "ok"], mentioning: ["--data-dir"])
 
-        // Errors found by the daemon, or when there is no daemon: exit 1 with the reason.
+        // Errors found by the daemon: exit 1 with the reason; no daemon: 69 (CliExitStatusTests).
         for arguments in [
             ["consume", "missing"], ["consume", "missing", "--group", "g"], ["group", "list", "missing"],
         ] {
@@ -109,7 +109,7 @@ import Testing
             #expect(missing.stderr.contains("topic_not_found"), "\(arguments): \(missing.stderr)")
         }
         let nowhere = try await Cli.expect(
-            1, ["topic", "list", "--socket", cli.dir.path + "/nowhere.sock"], socket: nil)
+            69, ["topic", "list", "--socket", cli.dir.path + "/nowhere.sock"], socket: nil)
         #expect(nowhere.stderr.contains("no such socket"), "\(nowhere.stderr)")
     }
 }

@@ -311,5 +311,3 @@ final class WritableFlag: Sendable {
     func set(_ writable: Bool) { value.store(writable, ordering: .relaxed) }
 }
 
-/// The daemon's version string.
-public let immutaVersion = "0.1.0"

@@ -36,7 +36,9 @@ struct ConnectionOptions: ParsableArguments {
             // The daemon answered (a connection limit): its own words, not a guess.
             throw error
         } catch {
-            throw CLIError("cannot connect to immutad at \(path): \(Self.reason(error, socket: path))")
+            let reason = Self.reason(error, socket: path)
+            throw DaemonUnavailable(
+                message: "cannot connect to immutad at \(path): \(reason)", isPermissionDenied: reason.hasPrefix("permission denied"))
         }
     }
 

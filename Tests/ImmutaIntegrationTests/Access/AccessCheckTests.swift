@@ -78,7 +78,7 @@ extension AccessControlTests {
             0, as: nil, ["acl", "check", "--user", "immuta-t-alice", "--topic", "orders", "--op", "produce"],
             says: ["allowed: \(alice), groups immuta-t-alice(\(users.alice.gid)), immuta-t-web(\(users.webGID))"])
         try await daemon.expect(
-            1, as: nil, ["acl", "check", "--user", "immuta-t-nobody-here", "--topic", "orders", "--op", "produce"],
+            64, as: nil, ["acl", "check", "--user", "immuta-t-nobody-here", "--topic", "orders", "--op", "produce"],
             says: ["there is no user immuta-t-nobody-here"])
 
         // Only an administrator of every topic may ask about someone else.

@@ -26,7 +26,7 @@ extension AccessControlTests {
         #expect(socket.gid == users.webGID, "socket gid \(socket.gid)")
         try await daemon.expect(0, as: users.alice, ["status"], says: ["you:         \(users.alice.who)"])
         try await daemon.expect(
-            1, as: users.bob, ["status"], says: ["cannot connect to immutad at \(daemon.socket): permission denied"])
+            77, as: users.bob, ["status"], says: ["cannot connect to immutad at \(daemon.socket): permission denied"])
 
         let status = try String(contentsOfFile: "/proc/\(daemon.daemon.pid)/status", encoding: .utf8)
         let umask = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }
