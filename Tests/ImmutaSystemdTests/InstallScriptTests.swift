@@ -29,6 +29,16 @@ struct InstallScriptTests {
             }
         }
 
+        /// Puts `text` where an earlier install left /etc/immuta/immuta.conf; returns its path.
+        func installedConfiguration(_ text: String) throws -> String {
+            for path in [destination, destination + "/etc", destination + "/etc/immuta"] {
+                #expect(mkdir(path, 0o755) == 0)
+            }
+            let configuration = destination + "/etc/immuta/immuta.conf"
+            try writeFile(configuration, text)
+            return configuration
+        }
+
         func run(_ script: String, prefix: String, binaries: String? = nil) throws -> ChildResult {
             try ChildProcess.run(
                 ["bash", source + "/scripts/" + script],
@@ -84,12 +94,8 @@ struct InstallScriptTests {
     @Test("an edited configuration is neither replaced by install nor removed by uninstall")
     func editedConfigurationIsKept() throws {
         let sandbox = try Sandbox()
-        let configuration = sandbox.destination + "/etc/immuta/immuta.conf"
-        for path in [sandbox.destination, sandbox.destination + "/etc", sandbox.destination + "/etc/immuta"] {
-            #expect(mkdir(path, 0o755) == 0)
-        }
         let edited = "# edited by the operator\naccess:\n  grants: []\n"
-        try writeFile(configuration, edited)
+        let configuration = try sandbox.installedConfiguration(edited)
 
         let installed = try sandbox.run("install.sh", prefix: "/usr/local")
         #expect(installed.status == 0, "\(installed.standardOutput)\(installed.standardError)")
@@ -109,12 +115,8 @@ struct InstallScriptTests {
     @Test("a configuration from before access control gets the immuta group's old rights, and the original is kept")
     func aConfigurationWithoutAccessRulesKeepsTheHostWorking() throws {
         let sandbox = try Sandbox()
-        let configuration = sandbox.destination + "/etc/immuta/immuta.conf"
-        for path in [sandbox.destination, sandbox.destination + "/etc", sandbox.destination + "/etc/immuta"] {
-            #expect(mkdir(path, 0o755) == 0)
-        }
         let old = "# from an older release\nlog_level: info\n"
-        try writeFile(configuration, old)
+        let configuration = try sandbox.installedConfiguration(old)
         let installed = try sandbox.run("install.sh", prefix: "/usr/local")
         #expect(installed.status == 0, "\(installed.standardOutput)\(installed.standardError)")
         #expect(installed.standardOutput.contains("had no access rules"))
