@@ -13,6 +13,22 @@ enum AccessTesting {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: setpriv)
             && FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd")
     }
+
+    /// What a child run as another user needs in its environment: under a sanitizer run, the
+    /// LeakSanitizer suppressions (scripts/lsan.supp) from a copy those users can read. The
+    /// runner's own path lies in a checkout they may not read, and a sanitized immutactl that
+    /// cannot read its suppressions file exits at once.
+    static let childEnvironment: [String: String] = {
+        guard let options = ProcessInfo.processInfo.environment["LSAN_OPTIONS"],
+            let start = options.range(of: "suppressions=")
+        else { return [:] }
+        let path = String(options[start.upperBound...].prefix { $0 != ":" })
+        let copy = NSTemporaryDirectory() + "immuta-access-lsan-\(getpid()).supp"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            (try? text.write(toFile: copy, atomically: true, encoding: .utf8)) != nil, chmod(copy, 0o644) == 0
+        else { return [:] }
+        return ["LSAN_OPTIONS": options.replacingOccurrences(of: "suppressions=" + path, with: "suppressions=" + copy)]
+    }()
 }
 
 /// Someone to run `immutactl` as: a user of the host, or a bare uid with no passwd entry.
@@ -177,7 +193,7 @@ final class AccessDaemon: Sendable {
         guard let user else { return try CliProcess(arguments, socket: socket, stdin: stdin) }
         return try CliProcess(
             user.setprivOptions + ["--", TestBinaries.path("immutactl")] + arguments, socket: socket, stdin: stdin,
-            executable: AccessTesting.setpriv)
+            executable: AccessTesting.setpriv, environment: AccessTesting.childEnvironment)
     }
 
     /// Runs `immutactl arguments…` as `user` to its end.
@@ -273,7 +289,8 @@ final class InteractiveProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(AccessTesting.childEnvironment) { $1 }
+            .merging(extra) { $1 }
         let (inPipe, outPipe, errPipe) = (Pipe(), Pipe(), Pipe())
         process.standardInput = inPipe
         process.standardOutput = outPipe
