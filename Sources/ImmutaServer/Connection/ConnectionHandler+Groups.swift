@@ -28,6 +28,15 @@ struct ConnectionEndpoint: GroupMemberEndpoint {
             connection.write(reply, flush: true)
         }
     }
+
+    func end(joinID: UInt32, error: ProtocolError) {
+        let handler = self.handler
+        eventLoop.execute {
+            let connection = handler.value
+            guard connection.members.removeValue(forKey: joinID) != nil else { return }
+            connection.sendError(error, requestID: joinID, flush: true)
+        }
+    }
 }
 
 extension RequestExecutor {

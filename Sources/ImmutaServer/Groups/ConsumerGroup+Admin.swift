@@ -105,13 +105,24 @@ extension ConsumerGroup {
         }
     }
 
-    /// Stops the group for deletion.
+    /// Stops the group for deletion, ending its members' memberships with `topic_not_found`.
+    ///
+    /// Fix: the members used to stay joined to a group that no longer existed, silent forever
+    /// (`immutactl consume --group G --follow` went on running after its topic was deleted, where
+    /// a plain follower ends with an error).
     func markDeleted() {
-        state.withLock { state in
+        let members = state.withLock { state -> [(MemberKey, any GroupMemberEndpoint)] in
             state.deleted = true
             if let token = state.waitToken { topic.log.cancelWait(token) }
             state.waitToken = nil
+            defer {
+                state.members.removeAll()
+                state.order.removeAll()
+            }
+            return state.members.map { ($0.key, $0.value.endpoint) }
         }
         try? offsets.close()
+        let gone = ProtocolError(.topicNotFound, "topic \(topic.name) was deleted, and with it group \(name)")
+        for (key, endpoint) in members { endpoint.end(joinID: key.joinID, error: gone) }
     }
 }

@@ -19,6 +19,8 @@ protocol GroupMemberEndpoint: Sendable {
     /// Whether the member's socket takes more now; a member whose socket is full gets nothing
     /// until it drains (its connection then asks the group to pump again).
     var isWritable: Bool { get }
+    /// Ends the membership from the server's side with `error` (its group is gone).
+    func end(joinID: UInt32, error: ProtocolError)
 }
 
 /// A consumer group with managed delivery: hands each record to one member, tracks what every
