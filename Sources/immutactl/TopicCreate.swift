@@ -9,7 +9,7 @@ struct TopicCreate: AsyncParsableCommand {
         abstract: "Create a topic.",
         discussion: """
             Options left out take the daemon's defaults. Sizes are bytes, or take a \
-            suffix K/KiB, M/MiB, G/GiB (powers of 1024). Durations take ms, s, m, h or d (e.g. 90s, 7d).
+            suffix K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024) or KB, MB, GB, TB (powers of 1000). Durations take ms, s, m, h or d (e.g. 90s, 7d).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -67,19 +67,17 @@ struct TopicCreate: AsyncParsableCommand {
         guard let text else { return nil }
         guard let value = Quantities.bytes(text), value > 0 else {
             throw ValidationError(
-                "\(option) \(text) is not a positive size; use bytes (4096) or a K/KiB, M/MiB, G/GiB suffix (64MiB)")
+                "\(option) \(text) is not a positive size; use bytes (4096), a K/KiB, M/MiB, G/GiB, T/TiB suffix (64MiB) or KB, MB, GB, TB (1GB)")
         }
         return value
     }
 
     private func age() throws -> Duration? {
         guard let retentionAge else { return nil }
-        guard let ms = Quantities.milliseconds(retentionAge), ms > 0 else {
-            throw ValidationError(
-                "--retention-age \(retentionAge) is not a positive duration; "
-                    + "use a whole number with ms, s, m, h or d (90s, 15m, 12h, 7d)"
-            )
+        guard let ms = Quantities.milliseconds(retentionAge) else {
+            throw ValidationError("--retention-age \(Quantities.durationProblem(retentionAge))")
         }
+        guard ms > 0 else { throw ValidationError("--retention-age must be more than 0; got \(retentionAge)") }
         return .milliseconds(ms)
     }
 }

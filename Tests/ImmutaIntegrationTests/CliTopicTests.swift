@@ -90,7 +90,7 @@ import Testing
         try await refused(["consume", "ok", "--from", "yesterday"], mentioning: ["earliest, latest"])
         try await refused(["consume", "ok", "--max-in-flight", "5"], mentioning: ["--max-in-flight", "--group"])
         try await refused(
-            ["consume", "ok", "--group", "g", "--ack-timeout", "soon"], mentioning: ["--ack-timeout", "30s"])
+            ["consume", "ok", "--group", "g", "--ack-timeout", "soon"], mentioning: ["--ack-timeout soon", "90s"])
         try await refused(["consume", "ok", "--group", "g", "--max-deliveries", "0"], mentioning: ["1 to 65535"])
         try await refused(["produce", "ok", "--batch", "0"], mentioning: ["1 to 1000000"])
         try await refused(["produce", "ok", "--ack", "maybe"], mentioning: ["'write'", "'fsync'"])

@@ -55,10 +55,11 @@ struct GroupSettingsOptions: ParsableArguments {
     /// The daemon takes the timeout in whole milliseconds, up to what 32 bits hold (49 days).
     private func ackTimeoutMilliseconds() throws -> Int64? {
         guard let ackTimeout else { return nil }
-        guard let ms = Quantities.milliseconds(ackTimeout), ms > 0, ms <= Int64(UInt32.max) else {
-            throw ValidationError(
-                "--ack-timeout \(ackTimeout) is not a duration from 1ms to 49d; "
-                    + "use a whole number with ms, s, m, h or d (500ms, 30s, 5m)")
+        guard let ms = Quantities.milliseconds(ackTimeout) else {
+            throw ValidationError("--ack-timeout \(Quantities.durationProblem(ackTimeout))")
+        }
+        guard ms > 0, ms <= Int64(UInt32.max) else {
+            throw ValidationError("--ack-timeout \(ackTimeout) is not a duration from 1ms to 49d")
         }
         return ms
     }
