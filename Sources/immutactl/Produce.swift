@@ -87,6 +87,11 @@ struct Produce: AsyncParsableCommand {
         let reader = RecordReader(fd: STDIN_FILENO, separator: null ? 0 : UInt8(ascii: "\n")) { [null] number in
             null ? "record \(number)" : "line \(number)"
         }
+        // Ctrl-C (or SIGTERM) ends the input where it is: what was read is sent, and the summary
+        // says what was stored, instead of the process dying silently (a second signal still
+        // ends it at once).
+        let stop = SignalStop()
+        reader.shouldStop = { stop.received != nil }
         // Idempotent and ordered: a batch resent after a lost connection is not stored twice, and
         // once one batch fails, none sent behind it is stored, so what landed is a prefix of the input.
         let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
@@ -122,6 +127,10 @@ struct Produce: AsyncParsableCommand {
             // Report what did land (a prefix of the input), so a retry can skip it.
             printError("produced \(summary.description(topic)) before the error; the rest of the input was not stored")
             throw failure
+        }
+        if let signal = stop.received {
+            printError("produced \(summary.description(topic)); stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM"), the rest of the input was not read")
+            throw ExitCode(128 + signal)
         }
         printError("produced \(summary.description(topic))")
     }

@@ -24,6 +24,11 @@ final class RecordReader {
     private var atEOF = false
     /// Records read so far (for error messages: "line 12").
     private(set) var recordsRead = 0
+    /// Asked while waiting for input: true ends the input there (Ctrl-C on `produce`), as if it
+    /// had ended, so that what was read is sent and counted.
+    var shouldStop: () -> Bool = { false }
+    /// Whether ``shouldStop`` ended the input.
+    private(set) var stopped = false
 
     /// - Parameter describeRecord: names a 1-based record number in errors, e.g. `line 12`.
     init(fd: CInt, separator: UInt8, describeRecord: @escaping (Int) -> String) {
@@ -147,6 +152,21 @@ final class RecordReader {
             bigger.baseAddress!.copyMemory(from: storage.baseAddress!, byteCount: end)
             storage.deallocate()
             storage = bigger
+        }
+        // Waits in poll, not in read, so that a stop request is seen within 100 ms even when no
+        // input comes.
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while poll(&descriptor, 1, 100) == 0 || (descriptor.revents == 0 && errno == EINTR) {
+            if shouldStop() {
+                stopped = true
+                atEOF = true
+                return
+            }
+        }
+        if shouldStop() {
+            stopped = true
+            atEOF = true
+            return
         }
         while true {
             let n = read(fd, storage.baseAddress! + end, storage.count - end)
