@@ -1,5 +1,6 @@
 import ArgumentParser
 import Immuta
+import ImmutaStorage
 
 /// `immutactl topic list [--json]`.
 struct TopicList: AsyncParsableCommand {
@@ -22,7 +23,10 @@ struct TopicList: AsyncParsableCommand {
             printError("no topics")
             return
         }
-        let rows = topics.map { [$0.name, String($0.records), String($0.nextOffset), String($0.bytes), $0.durability] }
-        print(table(["NAME", "RECORDS", "NEXT OFFSET", "BYTES", "DURABILITY"], rows, rightAligned: [1, 2, 3]))
+        // Sizes for people (`--json` keeps the exact byte counts).
+        let rows = topics.map {
+            [$0.name, String($0.records), String($0.nextOffset), Quantities.describe(bytes: $0.bytes), $0.durability]
+        }
+        print(table(["NAME", "RECORDS", "NEXT OFFSET", "SIZE", "DURABILITY"], rows, rightAligned: [1, 2, 3]))
     }
 }

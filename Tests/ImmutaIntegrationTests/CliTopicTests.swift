@@ -44,8 +44,12 @@ import Testing
         #expect(listed.allSatisfy { $0["earliest_offset"] is NSNumber && $0["bytes"] is NSNumber })
         let table = try await cli.expect(0, ["topic", "list"])
         #expect(
-            table.lines.first?.split(separator: " ") == ["NAME", "RECORDS", "NEXT", "OFFSET", "BYTES", "DURABILITY"])
+            table.lines.first?.split(separator: " ") == ["NAME", "RECORDS", "NEXT", "OFFSET", "SIZE", "DURABILITY"])
         #expect(table.lines.count == 3)
+        // Sizes for people: the empty topic's and the other's, in bytes with their unit.
+        #expect(table.lines[1].contains(" 0 bytes "), "\(table.lines[1])")
+        let ordersBytes = try #require((listed.last?["bytes"] as? NSNumber)?.uint64Value)
+        #expect(table.lines[2].contains(" \(ordersBytes) bytes "), "\(table.lines[2])")
 
         #expect(try await cli.expect(0, ["topic", "delete", "orders"]).out == "deleted topic orders\n")
         try await cli.expect(0, ["topic", "delete", "logs"])
