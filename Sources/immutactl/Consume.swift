@@ -26,17 +26,31 @@ struct Consume: AsyncParsableCommand {
     @Argument(help: "The topic.")
     var topic: String
 
+    // `.unconditional`, so that `--from -10` takes its value instead of reading it as an option.
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
-            "Where to start: earliest, latest (only new records), an offset, or an RFC 3339 time "
-                + "such as 2026-11-25T12:00:00Z (default: earliest; with --group: latest, and only when "
+            "Where to start: \(StartOption.help) (default: earliest; with --group: latest, and only when "
                 + "this member creates the group).",
             valueName: "position"),
         transform: StartOption.parse)
-    var from: StartPosition?
+    var from: StartSpec?
+
+    @Option(help: ArgumentHelp("Start at the last N records (the same as --from -N).", valueName: "n"))
+    var last: UInt64?
 
     @Option(help: ArgumentHelp("Stop after this many records.", valueName: "n"))
     var count: Int?
+
+    @Option(help: ArgumentHelp("Stop before this offset (even with --follow).", valueName: "offset"))
+    var to: UInt64?
+
+    @Option(
+        help: ArgumentHelp(
+            "Stop at the first record written after this time: a time ago (1h) or an RFC 3339 time (even with --follow).",
+            valueName: "time"),
+        transform: StartOption.parseTime)
+    var until: Int64?
 
     @Flag(help: "Keep waiting for new records at the end of the topic.")
     var follow = false
@@ -53,19 +67,31 @@ struct Consume: AsyncParsableCommand {
     func validate() throws {
         try SafeNameCheck.validate(topic)
         if let count, count < 1 { throw ValidationError("--count \(count) must be at least 1") }
+        if let last {
+            guard last > 0 else { throw ValidationError("--last 0: ask for 1 or more records") }
+            guard from == nil else { throw ValidationError("--last and --from both say where to start; give one") }
+        }
         if let group {
             try SafeNameCheck.validate(group, kind: "group")
+            if to != nil || until != nil {
+                throw ValidationError("--to and --until end a plain consume; a group member ends with --count or without --follow")
+            }
         } else if let option = settings.given.first {
             throw ValidationError("\(option) applies to a consumer group; add --group NAME")
         }
     }
 
+    /// Where to start: `--from`, or `--last N`.
+    private var start: StartSpec? { last.map { .last($0) } ?? from }
+
     func run() async throws {
         if let group {
-            let consumption = GroupConsumption(
-                topic: topic, group: group, start: from ?? .latest, options: settings.groupOptions, count: count,
-                follow: follow, format: format)
-            try await ImmutaClient.with(connection) { try await consumption.run($0) }
+            try await ImmutaClient.with(connection) { client in
+                let consumption = GroupConsumption(
+                    topic: topic, group: group, start: try await start?.resolve(client, topic: topic) ?? .latest,
+                    options: settings.groupOptions, count: count, follow: follow, format: format)
+                try await consumption.run(client)
+            }
             return
         }
         let output = OutputWriter()
@@ -92,15 +118,21 @@ struct Consume: AsyncParsableCommand {
         }
         // The end of the log when we started; without --follow we stop there.
         var end: UInt64?
-        var pending = fetch(from ?? .earliest, remaining)
+        var pending = fetch(try await start?.resolve(client, topic: topic) ?? .earliest, remaining)
+        let (to, until) = (self.to, self.until)
         while true {
             let result = try await pending.value
             if end == nil { end = result.logEndOffset }
             var records = result.records[...]
             if !follow, let end { records = records.prefix { $0.offset < end } }
-            records = records.prefix(remaining)
+            // --to and --until end the run at the first record past them, --follow or not.
+            let bounded = records.prefix { record in
+                (to.map { record.offset < $0 } ?? true) && (until.map { record.timestamp <= $0 } ?? true)
+            }
+            let reachedBound = bounded.count < records.count || (to.map { result.nextOffset >= $0 } ?? false)
+            records = bounded.prefix(remaining)
             remaining -= records.count
-            let done = remaining == 0 || (!follow && result.nextOffset >= end ?? 0)
+            let done = remaining == 0 || reachedBound || (!follow && result.nextOffset >= end ?? 0)
             // Ask for the next records while these are written out.
             if !done { pending = fetch(.offset(result.nextOffset), remaining) }
             for record in records { try output.write(record, format: format) }
