@@ -18,7 +18,7 @@ struct Export: AsyncParsableCommand {
     @Argument(help: "The topic to export.")
     var topic: String
 
-    @Argument(help: "The file to write.")
+    @Argument(help: "The file to write; - (or a pipe such as /dev/stdout) streams it to standard output.")
     var file: String
 
     @Option(help: ArgumentHelp("The data directory (the one immutad's --data-dir names).", valueName: "dir"))
@@ -62,6 +62,8 @@ struct Export: AsyncParsableCommand {
         let written = try SeedFormat.export(
             source.log, offsets: first..<end, to: file, layout: layout == .header ? .header : .plain)
         let offsets = written == 0 ? "no records" : "offsets \(first)..\(end - 1)"
-        print("exported \(plural(written, "record")) of \(topic) (\(offsets)) to \(file) (\(layout.rawValue) layout)")
+        let summary = "exported \(plural(written, "record")) of \(topic) (\(offsets)) to \(file == "-" ? "standard output" : file) (\(layout.rawValue) layout)"
+        // The records themselves may be on standard output.
+        if file == "-" || file.hasPrefix("/dev/") { printError(summary) } else { print(summary) }
     }
 }

@@ -68,8 +68,19 @@ struct Produce: AsyncParsableCommand {
             }
             if let file {
                 let bytes: [UInt8]
-                do { bytes = try FileIO.readAll(file) } catch { throw CLIError("cannot read \(file): \(error)") }
-                guard bytes.count <= maxRecordBytes else { throw tooLarge(file, bytes.count) }
+                let length: Int
+                do {
+                    // `-` is standard input, read to its end as one record.
+                    if file == "-" {
+                        (bytes, length) = try readAllStandardInput(limit: maxRecordBytes + 1)
+                    } else {
+                        bytes = try FileIO.readAll(file)
+                        length = bytes.count
+                    }
+                } catch {
+                    throw CLIError("cannot read \(file == "-" ? "standard input" : file): \(error)")
+                }
+                guard length <= maxRecordBytes else { throw tooLarge(file == "-" ? "standard input" : file, length) }
                 let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
                 let result = try await producer.produce(topic, [bytes], ack: ack.ack)
                 await producer.close()

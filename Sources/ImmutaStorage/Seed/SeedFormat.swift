@@ -1,5 +1,9 @@
 import SystemPackage
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The two file layouts of the original immuta library.
 public enum SeedLayout: String, Sendable, Hashable, CaseIterable {
     /// Records back to back: an 8-byte little-endian payload size, then the payload.
@@ -116,8 +120,16 @@ public enum SeedFormat {
     public static func export(
         _ log: RecordLog, offsets: Range<UInt64>, to path: String, layout: SeedLayout = .plain
     ) throws -> UInt64 {
+        if path == "-" {
+            return try export(log, offsets: offsets, toStream: FileDescriptor.standardOutput, path: "standard output", layout: layout)
+        }
         let fd = try FileIO.open(path, create: true)
         defer { try? fd.close() }
+        var info = stat()
+        if fstat(fd.rawValue, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            // A pipe, a terminal, /dev/stdout: written in order, with nothing to truncate or sync.
+            return try export(log, offsets: offsets, toStream: fd, path: path, layout: layout)
+        }
         try FileIO.truncate(fd, to: 0, path: path)
         var position: UInt64 = layout == .header ? UInt64(headerSize) : 0
         var lastRecordPosition: UInt64 = 0
@@ -146,5 +158,58 @@ public enum SeedFormat {
         }
         try FileIO.dataSync(fd, path: path)
         return written
+    }
+
+    /// Export to a stream (standard output, a pipe): the records in order. The header layout's
+    /// header comes first, so the records are counted and measured in a pass before.
+    static func export(
+        _ log: RecordLog, offsets: Range<UInt64>, toStream fd: FileDescriptor, path: String, layout: SeedLayout
+    ) throws -> UInt64 {
+        if layout == .header {
+            var (count, lastRecordPosition): (UInt64, UInt64) = (0, 0)
+            var position = UInt64(headerSize)
+            try forEachBatch(log, offsets) { raw, lastStart in
+                lastRecordPosition = position + UInt64(lastStart)
+                position += UInt64(raw.count)
+            } counting: { count += UInt64($0) }
+            var header = [UInt8](repeating: 0, count: headerSize)
+            header.withUnsafeMutableBytes { raw in
+                RecordFraming.storeUInt64(count, into: raw, at: 0)
+                RecordFraming.storeUInt64(count == 0 ? 0 : lastRecordPosition, into: raw, at: 8)
+            }
+            try write(header.withUnsafeBytes { Array($0) }, to: fd, path: path)
+        }
+        var written: UInt64 = 0
+        try forEachBatch(log, offsets) { raw, _ in
+            try write(Array(raw), to: fd, path: path)
+        } counting: { written += UInt64($0) }
+        return written
+    }
+
+    /// Reads `offsets` of `log` in batches, checking every checksum: `body` gets each batch's
+    /// framed records and where its last record starts in them; `counting` how many it holds.
+    private static func forEachBatch(
+        _ log: RecordLog, _ offsets: Range<UInt64>, _ body: (UnsafeRawBufferPointer, Int) throws -> Void,
+        counting: (Int) -> Void
+    ) throws {
+        var offset = offsets.lowerBound
+        while offset < offsets.upperBound {
+            let batch = try log.read(from: offset, maxRecords: Int(min(offsets.upperBound - offset, 100_000)), maxBytes: 4 << 20)
+            guard !batch.isEmpty else { throw StorageError.offsetBeyondEnd(offset: offset, next: log.bounds.nextOffset) }
+            let take = Int(min(UInt64(batch.count), offsets.upperBound - offset))
+            let length = Int(batch.entries[take - 1].endPosition - batch.basePosition)
+            let lastStart = Int(batch.entries[take - 1].position - batch.basePosition)
+            try batch.framed.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[0..<length]), lastStart) }
+            counting(take)
+            offset += UInt64(take)
+        }
+    }
+
+    private static func write(_ bytes: [UInt8], to fd: FileDescriptor, path: String) throws {
+        do {
+            _ = try bytes.withUnsafeBytes { try fd.writeAll($0) }
+        } catch {
+            throw StorageError.io(operation: "write", path: path, errno: error as? Errno ?? .ioError)
+        }
     }
 }
