@@ -18,30 +18,38 @@ struct Status: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (version, connections) = try await ImmutaClient.with(connection) { client in
-            (client.serverVersion, try await client.listConnections())
+        let (version, connections, daemon) = try await ImmutaClient.with(connection) { client in
+            (client.serverVersion, try await client.listConnections(), try await DaemonFigures.sample(client))
         }
         let me = connections.first(where: \.isSelf)
         if json {
-            print(
-                JSON.object([
-                    ("server", .string(version)), ("socket", .string(connection.socketPath)),
-                    ("you", me.map(Self.json) ?? .null), ("connections", .array(connections.map(Self.json))),
-                ]).rendered)
-            return
-        }
-        print("server:      \(version)")
-        print("socket:      \(connection.socketPath)")
-        if let me { print("you:         \(me.who), groups \(me.groups.joined(separator: ", ")); pid \(me.pid)") }
-        print("connections: \(connections.count) shown")
-        let rows = connections.map { entry in
-            [
-                String(entry.id) + (entry.isSelf ? "*" : ""), String(entry.pid), entry.user.isEmpty ? "-" : entry.user, String(entry.uid),
-                String(entry.gid), entry.groups.joined(separator: ","), Self.printable(entry.clientName),
-                RFC3339.format(nanoseconds: entry.connectedAt * 1_000_000),
+            var fields: [(String, JSON)] = [
+                ("server", .string(version)), ("socket", .string(connection.socketPath)), ("healthy", .bool(daemon?.healthy ?? true)),
             ]
+            if let daemon { fields += daemon.json }
+            fields += [("you", me.map(Self.json) ?? .null), ("connections", .array(connections.map(Self.json)))]
+            print(JSON.object(fields).rendered)
+        } else {
+            print("server:      \(version)" + (daemon.map { ", pid \($0.pid), up \($0.uptime)" } ?? ""))
+            print("socket:      \(connection.socketPath)")
+            if let me { print("you:         \(me.who), groups \(me.groups.joined(separator: ", ")); pid \(me.pid)") }
+            if let daemon {
+                for line in daemon.lines { print(line) }
+            } else {
+                print("daemon:      (its figures need an access grant)")
+            }
+            print("connections: \(connections.count) shown")
+            let rows = connections.map { entry in
+                [
+                    String(entry.id) + (entry.isSelf ? "*" : ""), String(entry.pid), entry.user.isEmpty ? "-" : entry.user, String(entry.uid),
+                    String(entry.gid), entry.groups.joined(separator: ","), Self.printable(entry.clientName),
+                    RFC3339.format(nanoseconds: entry.connectedAt * 1_000_000),
+                ]
+            }
+            print(table(["ID", "PID", "USER", "UID", "GID", "GROUPS", "CLIENT", "CONNECTED"], rows, rightAligned: [0, 1, 3, 4]))
         }
-        print(table(["ID", "PID", "USER", "UID", "GID", "GROUPS", "CLIENT", "CONNECTED"], rows, rightAligned: [0, 1, 3, 4]))
+        // A write stuck this long means a stalled disk: the daemon is up but not healthy.
+        if let daemon, !daemon.healthy { throw ExitCode.failure }
     }
 
     /// A client chooses its own name: control characters in it must not reach the terminal of

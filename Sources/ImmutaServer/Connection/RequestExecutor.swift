@@ -63,6 +63,7 @@ struct RequestExecutor: Sendable {
         case .stats:
             let entries = broker.stats.snapshot(
                 topics: broker.store.count, longestWriterStallNanoseconds: broker.longestWriterStallNanoseconds)
+                + broker.hostFigures()
             let response = Response.stats(entries.map { Response.StatsEntry(name: $0.0, value: $0.1) })
             return { $0.send(response, requestID: requestID) }
         case .createTopic(let name, let config):

@@ -1,0 +1,64 @@
+import Foundation
+import Immuta
+import ImmutaStorage
+
+/// What `status` shows of the daemon, from two STATS half a second apart (for the rates).
+struct DaemonFigures {
+    var stats: [String: Int64]
+    var recordsInPerSecond: Int64
+    var recordsOutPerSecond: Int64
+
+    /// A write stuck longer than this makes the daemon unhealthy (exit 1).
+    static let stuckWriteMilliseconds: Int64 = 10_000
+    static let sampleInterval = Duration.milliseconds(500)
+
+    /// Nil when the user may not read the daemon's figures (STATS needs an access grant).
+    static func sample(_ client: ImmutaClient) async throws -> DaemonFigures? {
+        let first: [String: Int64]
+        do {
+            first = try await client.stats()
+        } catch let error as ImmutaError where error.isPermissionDenied {
+            return nil
+        }
+        try await Task.sleep(for: sampleInterval)
+        let second = try await client.stats()
+        func rate(_ name: String) -> Int64 { max(0, (second[name, default: 0] - first[name, default: 0]) * 2) }
+        return DaemonFigures(stats: second, recordsInPerSecond: rate("records_produced"), recordsOutPerSecond: rate("records_delivered"))
+    }
+
+    var pid: Int64 { stats["pid", default: 0] }
+    var healthy: Bool { stats["longest_append_ms", default: 0] < Self.stuckWriteMilliseconds }
+
+    var uptime: String {
+        let seconds = stats["uptime_ms", default: 0] / 1000
+        let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60)
+        if days > 0 { return "\(days)d \(hours)h" }
+        if hours > 0 { return "\(hours)h \(minutes)m" }
+        return minutes > 0 ? "\(minutes)m \(seconds % 60)s" : "\(seconds)s"
+    }
+
+    var lines: [String] {
+        var lines = [
+            "topics:      \(stats["topics", default: 0]), groups \(stats["groups", default: 0]), connections \(stats["connections", default: 0])",
+            "records/s:   in \(recordsInPerSecond), out \(recordsOutPerSecond)",
+        ]
+        var disk = "disk:        \(Quantities.describe(bytes: UInt64(max(0, stats["disk_used_bytes", default: 0])))) used by topics"
+        if let free = stats["disk_free_bytes"] { disk += ", \(Quantities.describe(bytes: UInt64(max(0, free)))) free" }
+        lines.append(disk)
+        let stuck = stats["longest_append_ms", default: 0]
+        lines.append(
+            healthy ? "health:      ok" : "health:      a write has been stuck for \(stuck / 1000) s (a stalled disk?)")
+        return lines
+    }
+
+    var json: [(String, JSON)] {
+        [
+            ("pid", .int(pid)), ("uptime_ms", .int(stats["uptime_ms", default: 0])), ("topics", .int(stats["topics", default: 0])),
+            ("groups", .int(stats["groups", default: 0])), ("connection_count", .int(stats["connections", default: 0])),
+            ("records_in_per_sec", .int(recordsInPerSecond)), ("records_out_per_sec", .int(recordsOutPerSecond)),
+            ("disk_used_bytes", .int(stats["disk_used_bytes", default: 0])),
+            ("disk_free_bytes", stats["disk_free_bytes"].map(JSON.int) ?? .null),
+            ("longest_append_ms", .int(stats["longest_append_ms", default: 0])),
+        ]
+    }
+}
