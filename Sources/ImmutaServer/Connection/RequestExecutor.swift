@@ -61,9 +61,11 @@ struct RequestExecutor: Sendable {
         case .ping:
             return { $0.send(.pong, requestID: requestID) }
         case .stats:
-            let entries = broker.stats.snapshot(
+            var entries = broker.stats.snapshot(
                 topics: broker.store.count, longestWriterStallNanoseconds: broker.longestWriterStallNanoseconds)
                 + broker.hostFigures()
+            // Counts of what exists are for those with some grant; anyone may see that the daemon is up.
+            if !access.grantsAnything(to: identity) { entries = entries.filter { ["uptime_ms", "pid"].contains($0.0) } }
             let response = Response.stats(entries.map { Response.StatsEntry(name: $0.0, value: $0.1) })
             return { $0.send(response, requestID: requestID) }
         case .createTopic(let name, let config):
