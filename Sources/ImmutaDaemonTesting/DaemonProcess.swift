@@ -77,7 +77,14 @@ public final class DaemonProcess: Sendable {
     @discardableResult
     public func stop(timeout: Duration = .seconds(60)) async -> Int32 {
         signal(SIGTERM)
-        return await waitForExit(timeout: timeout)
+        let status = await waitForExit(timeout: timeout)
+        if status != 0 {
+            // A failed stop (a sanitizer's report, an error at shutdown) is explained where the
+            // test's own expectation cannot be: the end of what the daemon wrote.
+            let tail = output.split(separator: "\n", omittingEmptySubsequences: false).suffix(60).joined(separator: "\n")
+            FileHandle.standardError.write(Data("immutad pid \(pid) stopped with status \(status); its last output:\n\(tail)\n".utf8))
+        }
+        return status
     }
 
     /// Kills the daemon with SIGKILL, as a crash would.
