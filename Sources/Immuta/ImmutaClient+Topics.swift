@@ -33,3 +33,48 @@ extension ImmutaClient {
         return TopicDescription(info)
     }
 }
+
+/// Settings to change on a running topic (``ImmutaClient/configureTopic(_:_:)``); nil leaves one
+/// as it is.
+public struct TopicChanges: Sendable, Hashable {
+    /// `none`, `fsync` or `interval:MS`.
+    public var durability: String?
+    public var segmentBytes: UInt64?
+    public var maxRecordBytes: UInt64?
+    /// `.some(nil)`: no size limit.
+    public var retentionBytes: UInt64??
+    /// `.some(nil)`: no age limit.
+    public var retentionAge: Duration??
+
+    public init(
+        durability: String? = nil, segmentBytes: UInt64? = nil, maxRecordBytes: UInt64? = nil, retentionBytes: UInt64?? = nil,
+        retentionAge: Duration?? = nil
+    ) {
+        self.durability = durability
+        self.segmentBytes = segmentBytes
+        self.maxRecordBytes = maxRecordBytes
+        self.retentionBytes = retentionBytes
+        self.retentionAge = retentionAge
+    }
+
+    var wire: WireTopicConfig {
+        WireTopicConfig(
+            segmentBytes: segmentBytes ?? 0, maxRecordBytes: maxRecordBytes ?? 0,
+            retentionBytes: retentionBytes.map { $0 ?? .max } ?? 0,
+            retentionMilliseconds: retentionAge.map { age in
+                age.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 } ?? -1
+            } ?? 0,
+            durability: durability ?? "")
+    }
+}
+
+extension ImmutaClient {
+    /// Changes settings of a running topic (admin); what is left nil stays as it is.
+    @discardableResult
+    public func configureTopic(_ name: String, _ changes: TopicChanges) async throws -> TopicDescription {
+        guard case .topicInfo(let info) = try await send(.configureTopic(name: name, config: changes.wire)) else {
+            throw unexpected("CONFIGURE_TOPIC")
+        }
+        return TopicDescription(info)
+    }
+}

@@ -10,7 +10,7 @@ struct RequestFuzzer {
     static let weightedOpcodes: [UInt8] = [
         (0x02, 2), (0x03, 1), (0x10, 6), (0x11, 1), (0x12, 1), (0x13, 2), (0x20, 14), (0x21, 8), (0x22, 6), (0x23, 6),
         (0x24, 3), (0x40, 6), (0x41, 5), (0x42, 3), (0x43, 2), (0x44, 3), (0x45, 3), (0x46, 1), (0x47, 2), (0x48, 3),
-        (0x49, 1), (0x25, 8), (0x4A, 1), (0x04, 1), (0x05, 1),
+        (0x49, 1), (0x25, 8), (0x4A, 1), (0x04, 1), (0x05, 1), (0x14, 1),
     ].flatMap { opcode, weight in [UInt8](repeating: opcode, count: weight) }
 
     /// Opcodes that are not requests: a connection-level error (unknown_opcode) wherever they come.
@@ -48,7 +48,7 @@ struct RequestFuzzer {
         switch opcode {
         case 0x01:
             return hello()
-        case 0x10:
+        case 0x10, 0x14:
             frame.string(fields.topic())
             fields.topicConfig(into: &frame)
         case 0x11, 0x13:

@@ -5,5 +5,5 @@ struct TopicCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topic",
         abstract: "Create, list, describe and delete topics.",
-        subcommands: [TopicCreate.self, TopicList.self, TopicDescribe.self, TopicDelete.self])
+        subcommands: [TopicCreate.self, TopicList.self, TopicDescribe.self, TopicConfig.self, TopicDelete.self])
 }

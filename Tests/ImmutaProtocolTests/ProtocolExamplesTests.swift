@@ -31,6 +31,11 @@ private let examples: [(name: String, frame: Frame)] = [
     ("PONG", Response.pong.frame(requestID: 2)),
     ("STATS", Request.stats.frame(requestID: 3)),
     (
+        "CONFIGURE_TOPIC",
+        Request.configureTopic(name: "orders", config: WireTopicConfig(retentionMilliseconds: -1, durability: "none"))
+            .frame(requestID: 33)
+    ),
+    (
         "ACCESS_CHECK",
         Request.access(.check(user: "alice", operation: "produce", topic: "orders", group: "")).frame(requestID: 31)
     ),
@@ -209,6 +214,9 @@ private let pinnedHex: [String: String] = [
     "STATS_RESULT":
         "2f0000008300000003000000020000000900757074696d655f6d7360ea000000" +
         "0000000600746f706963730100000000000000",
+    "CONFIGURE_TOPIC":
+        "36000000140000002100000006006f7264657273000000000000000000000000" +
+        "000000000000000000000000ffffffffffffffff04006e6f6e65",
     "ACCESS_CHECK":
         "22000000040000001f0000000500616c696365070070726f6475636506006f72" +
         "646572730000",

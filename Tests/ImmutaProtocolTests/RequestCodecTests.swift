@@ -28,6 +28,9 @@ private let topicRequests: [Request] = [
     .deleteTopic(name: "ü🚀"),
     .listTopics,
     .describeTopic(name: "orders"),
+    .configureTopic(name: "orders", config: WireTopicConfig()),
+    .configureTopic(
+        name: "ü", config: WireTopicConfig(segmentBytes: .max, maxRecordBytes: 1, retentionBytes: .max, retentionMilliseconds: -1, durability: "none")),
     .describeTopic(name: ""),
     .describeTopic(name: "名前"),
     .produce(topic: "orders", ack: .write, count: 0, records: ByteBuffer()),
@@ -138,7 +141,7 @@ struct RequestCodecTests {
 
 /// Every opcode the protocol defines for requests.
 let requestOpcodes: [Opcode] = [
-    .hello, .ping, .stats, .createTopic, .deleteTopic, .listTopics, .describeTopic, .produce, .fetch, .subscribe,
+    .hello, .ping, .stats, .createTopic, .deleteTopic, .listTopics, .describeTopic, .configureTopic, .produce, .fetch, .subscribe,
     .credit, .unsubscribe, .produceIdempotent, .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList,
     .groupDescribe, .groupReset, .groupDelete, .groupRecovery, .accessCheck, .listConnections,
 ]

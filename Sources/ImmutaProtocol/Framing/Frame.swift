@@ -70,6 +70,7 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let deleteTopic = Opcode(rawValue: 0x11)
     public static let listTopics = Opcode(rawValue: 0x12)
     public static let describeTopic = Opcode(rawValue: 0x13)
+    public static let configureTopic = Opcode(rawValue: 0x14)
     public static let produce = Opcode(rawValue: 0x20)
     public static let fetch = Opcode(rawValue: 0x21)
     public static let subscribe = Opcode(rawValue: 0x22)

@@ -16,6 +16,8 @@ public enum Request: Sendable, Equatable {
     case listTopics
     /// Body: name string.
     case describeTopic(name: String)
+    /// Body: name string, topic config (0 or empty: unchanged; retention 2⁶⁴−1 / −1: no limit).
+    case configureTopic(name: String, config: WireTopicConfig)
     /// Body: topic string, ack u8, count u32, then `count` seed-format records to the end.
     case produce(topic: String, ack: WireAck, count: UInt32, records: ByteBuffer)
     /// Body: topic string, ack u8, producer_id u64, sequence u64, count u32, then `count`
@@ -44,6 +46,7 @@ public enum Request: Sendable, Equatable {
         case .deleteTopic: .deleteTopic
         case .listTopics: .listTopics
         case .describeTopic: .describeTopic
+        case .configureTopic: .configureTopic
         case .produce: .produce
         case .produceIdempotent: .produceIdempotent
         case .fetch: .fetch
@@ -64,7 +67,7 @@ public enum Request: Sendable, Equatable {
             buffer.writeWireString(clientName)
         case .ping, .stats, .listTopics:
             break
-        case .createTopic(let name, let config):
+        case .createTopic(let name, let config), .configureTopic(let name, let config):
             buffer.writeWireString(name)
             config.encode(into: &buffer)
         case .deleteTopic(let name), .describeTopic(let name):
@@ -122,6 +125,8 @@ public enum Request: Sendable, Equatable {
         case .listTopics: self = .listTopics
         case .createTopic:
             self = .createTopic(name: try body.readWireString("name"), config: try WireTopicConfig.decode(from: &body))
+        case .configureTopic:
+            self = .configureTopic(name: try body.readWireString("name"), config: try WireTopicConfig.decode(from: &body))
         case .deleteTopic: self = .deleteTopic(name: try body.readWireString("name"))
         case .describeTopic: self = .describeTopic(name: try body.readWireString("name"))
         case .produce:

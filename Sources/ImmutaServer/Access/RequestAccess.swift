@@ -22,7 +22,8 @@ extension Request {
         switch self {
         case .hello, .ping, .credit, .unsubscribe: .none
         case .listTopics, .access, .stats: .filtered
-        case .createTopic(let name, _), .deleteTopic(let name): .operation(.admin, topic: name, group: nil)
+        case .createTopic(let name, _), .deleteTopic(let name), .configureTopic(let name, _):
+            .operation(.admin, topic: name, group: nil)
         case .describeTopic(let name): .seeTopic(name)
         case .produce(let topic, _, _, _), .produceIdempotent(let topic, _, _, _, _, _): .operation(.produce, topic: topic, group: nil)
         case .fetch(let topic, _, _, _, _), .subscribe(let topic, _, _, _): .operation(.consume, topic: topic, group: nil)
@@ -62,6 +63,7 @@ extension Request {
         switch self {
         case .createTopic: "create_topic"
         case .deleteTopic: "delete_topic"
+        case .configureTopic: "configure_topic"
         case .describeTopic: "describe_topic"
         case .stats: "stats"
         case .listTopics: "list_topics"
@@ -90,7 +92,7 @@ extension Request {
     /// not only when it is denied.
     var isAdministrative: Bool {
         switch self {
-        case .createTopic, .deleteTopic: true
+        case .createTopic, .deleteTopic, .configureTopic: true
         case .group(.reset(_, _, _, let execute, _)): execute
         case .group(.delete): true
         default: false

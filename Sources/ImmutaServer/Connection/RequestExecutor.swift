@@ -71,6 +71,9 @@ struct RequestExecutor: Sendable {
         case .createTopic(let name, let config):
             let info = broker.info(try broker.createTopic(name, config: config, creator: creator))
             return { $0.send(.topicInfo(info), requestID: requestID) }
+        case .configureTopic(let name, let config):
+            let info = broker.info(try broker.configureTopic(name, config: config))
+            return { $0.send(.topicInfo(info), requestID: requestID) }
         case .deleteTopic(let name):
             try broker.deleteTopic(name)
             return { $0.send(.ok, requestID: requestID) }
