@@ -101,26 +101,9 @@ public final class Broker: Sendable {
     /// the default has one. Every value is then range-checked by the storage engine.
     func createTopic(_ name: String, config: WireTopicConfig, creator: Creator? = nil) throws -> Topic {
         try SafeName.validate(name)
-        var configuration = self.configuration.topicDefaults
-        if config.segmentBytes != 0 { configuration.segmentBytes = config.segmentBytes }
-        if config.maxRecordBytes != 0 { configuration.maxRecordBytes = config.maxRecordBytes }
-        switch config.retentionBytes {
-        case 0: break
-        case .max: configuration.retentionBytes = nil
-        default: configuration.retentionBytes = config.retentionBytes
-        }
-        switch config.retentionMilliseconds {
-        case 0: break
-        case -1: configuration.retentionMilliseconds = nil
-        default: configuration.retentionMilliseconds = config.retentionMilliseconds
-        }
-        if !config.durability.isEmpty { configuration.durability = try Durability(parsing: config.durability) }
+        let configuration = try self.configuration.topicDefaults.overlaid(with: config)
         try configuration.validate()
-        if configuration.maxRecordBytes > UInt64(self.configuration.maxFrameLength) {
-            throw ProtocolError(
-                .invalidRequest,
-                "max record size \(configuration.maxRecordBytes) exceeds the server's frame limit of \(self.configuration.maxFrameLength) bytes")
-        }
+        try checkFitsFrames(configuration)
         // Counted and created under one lock: creations running at once on several connections
         // each saw room for one more and went past max_topics together.
         let topic = try creating.withLock { _ throws -> Topic in
