@@ -26,7 +26,7 @@ func recordsResponse(
 }
 
 /// Several values of every response case.
-let sampleResponses: [Response] = topicResponses + sampleGroupResponses + sampleAccessResponses
+var sampleResponses: [Response] { topicResponses + sampleGroupResponses + sampleAccessResponses }
 
 private let topicResponses: [Response] = [
     .ok,
