@@ -94,6 +94,10 @@ extension AccessControlTests {
         try await daemon.daemon.waitForOutput(containing: "the dead-letter topic \(topic).dlq cannot be created")
         #expect(try await client.listTopics().count == 7)
         #expect(try await client.describeGroup(topic, group: "bob-over").deadLettered == 0)
+        // The member would take its records back forever: end it, and wait for it, so that no
+        // child is left running (or its Process object held) when the runner exits.
+        kill(member.pid, SIGKILL)
+        _ = try await member.waitForExit()
         await client.close()
         #expect(await daemon.daemon.stop() == 0)
     }
