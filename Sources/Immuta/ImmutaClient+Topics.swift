@@ -61,9 +61,7 @@ public struct TopicChanges: Sendable, Hashable {
         WireTopicConfig(
             segmentBytes: segmentBytes ?? 0, maxRecordBytes: maxRecordBytes ?? 0,
             retentionBytes: retentionBytes.map { $0 ?? .max } ?? 0,
-            retentionMilliseconds: retentionAge.map { age in
-                age.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 } ?? -1
-            } ?? 0,
+            retentionMilliseconds: retentionAge.map { $0?.wholeMilliseconds ?? -1 } ?? 0,
             durability: durability ?? "")
     }
 }

@@ -25,10 +25,18 @@ public struct AccessPolicy: Sendable, Hashable {
 
     /// Why `identity` may do everything, or nil: root, and the user the daemon runs as.
     public static func superuserReason(_ identity: ClientIdentity) -> String? {
-        if identity.uid == 0 { return "\(identity) is root, which may do everything" }
-        if identity.uid == getuid() { return "\(identity) is the user immutad runs as, which may do everything" }
-        return nil
+        guard isSuperuser(identity) else { return nil }
+        return identity.uid == 0
+            ? "\(identity) is root, which may do everything" : "\(identity) is the user immutad runs as, which may do everything"
     }
+
+    /// Root, or the user the daemon runs as: checked on every request, so without building the
+    /// explanation ``superuserReason(_:)`` gives.
+    static func isSuperuser(_ identity: ClientIdentity) -> Bool {
+        identity.uid == 0 || identity.uid == daemonUID
+    }
+
+    private static let daemonUID = getuid()
 
     /// Decides whether `identity` may do `operation` on `topic` (and `group`, for a consumer
     /// group's consume or admin).
@@ -65,7 +73,7 @@ public struct AccessPolicy: Sendable, Hashable {
 
     /// Like ``decide(_:_:topic:group:)`` without building the explanation (the hot path).
     public func allows(_ identity: ClientIdentity, _ operation: AccessOperation, topic: String, group: String? = nil) -> Bool {
-        if Self.superuserReason(identity) != nil { return true }
+        if Self.isSuperuser(identity) { return true }
         return grants.contains { grant in
             grant.operations.contains(operation) && grant.applies(to: identity) != nil && grant.covers(topic: topic)
                 && (operation != .consume || group.map(grant.covers(group:)) ?? true)
@@ -84,7 +92,7 @@ public struct AccessPolicy: Sendable, Hashable {
 
     /// Whether `identity` administers the whole daemon: a superuser, or `admin` on every topic.
     public func administersEverything(_ identity: ClientIdentity) -> Bool {
-        if Self.superuserReason(identity) != nil { return true }
+        if Self.isSuperuser(identity) { return true }
         return grants.contains { grant in
             grant.operations.contains(.admin) && grant.applies(to: identity) != nil && grant.topics.contains(where: \.matchesEverything)
         }
@@ -92,7 +100,7 @@ public struct AccessPolicy: Sendable, Hashable {
 
     /// Whether any grant applies to `identity` at all (daemon-wide counters are shown only then).
     public func grantsAnything(to identity: ClientIdentity) -> Bool {
-        Self.superuserReason(identity) != nil || grants.contains { $0.applies(to: identity) != nil }
+        Self.isSuperuser(identity) || grants.contains { $0.applies(to: identity) != nil }
     }
 
     /// The limits that apply to `identity`: per key, the lowest that any matching rule sets.

@@ -19,7 +19,8 @@ struct DaemonFigures {
         guard first["topics"] != nil else { return nil }
         try await Task.sleep(for: sampleInterval)
         let second = try await client.stats()
-        func rate(_ name: String) -> Int64 { max(0, (second[name, default: 0] - first[name, default: 0]) * 2) }
+        let perSecond = Int64((Duration.seconds(1) / sampleInterval).rounded())
+        func rate(_ name: String) -> Int64 { max(0, (second[name, default: 0] - first[name, default: 0]) * perSecond) }
         return DaemonFigures(stats: second, recordsInPerSecond: rate("records_produced"), recordsOutPerSecond: rate("records_delivered"))
     }
 
