@@ -1,4 +1,4 @@
-import ImmutaStorage
+@testable import ImmutaStorage
 import ImmutaTestSupport
 import Testing
 
@@ -74,5 +74,23 @@ import Testing
             try reopenedGroup.close()
             try recovered.close()
         }
+    }
+
+    /// The model itself: the writer (at a roll) and the sync loop may flush one file at once, and
+    /// the flush that finishes last may have measured the file when it was shorter. A stale length
+    /// recorded last once let the simulation cut a sealed segment's index mid-entry (seed 18, CI).
+    @Test func theModelKeepsTheLongestSyncedLengthAndForgetsWhatATruncationRemoved() throws {
+        let path = "/power-loss-model/00000000000000000198.idx"
+        SyncedLengths.start()
+        SyncedLengths.synced(224, path: path)  // the roll's flush, covering the whole index
+        SyncedLengths.synced(192, path: path)  // the sync loop's, measured before the last batch
+        SyncedLengths.synced(nil, path: "/power-loss-model/unmeasured")
+        #expect(SyncedLengths.stop() == [path: 224])
+
+        SyncedLengths.start()
+        SyncedLengths.synced(224, path: path)
+        SyncedLengths.truncated(path: path, to: 96)
+        SyncedLengths.truncated(path: path, to: 160)
+        #expect(SyncedLengths.stop() == [path: 96])
     }
 }

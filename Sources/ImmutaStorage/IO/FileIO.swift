@@ -92,18 +92,20 @@ package enum FileIO {
             if Errno(rawValue: errno) == Errno.interrupted { continue }
             throw StorageError.io(operation: "ftruncate", path: path, errno: Errno(rawValue: errno))
         }
+        SyncedLengths.truncated(path: path, to: size)
     }
 
     /// Flushes the file's data (and the metadata needed to read it back) to stable storage.
     package static func dataSync(_ fd: FileDescriptor, path: String) throws {
         try IOFaults.check(.fsync, path)
+        let covered = SyncedLengths.sizeBeforeSync(fd, path: path)
         #if canImport(Glibc)
         let result = fdatasync(fd.rawValue)
         #else
         let result = fsync(fd.rawValue)
         #endif
         guard result == 0 else { throw StorageError.io(operation: "fdatasync", path: path, errno: Errno(rawValue: errno)) }
-        SyncedLengths.record(fd, path: path)
+        SyncedLengths.synced(covered, path: path)
     }
 
     /// Fsyncs a directory, making file creations, renames and deletions in it durable.
