@@ -1,14 +1,20 @@
 import ArgumentParser
 import ImmutaStorage
 
-/// `immutactl export TOPIC FILE --data-dir DIR`: write a topic's records to a seed-format file.
+/// `immutactl export TOPIC [FILE|-]`: write a topic's records to a seed-format file, through the
+/// daemon, or offline with --data-dir.
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a topic's records to an immuta (seed format) file, offline.",
+        abstract: "Write a topic's records to an immuta (seed format) file.",
         discussion: """
-            Every record's checksum is checked on the way. Runs on a data directory that no daemon has \
-            open. The file is replaced if it exists.
+            Through the running daemon, the export is a consistent snapshot: the records from --from up \
+            to the topic's end when it starts (or --to), while producers keep writing. A file is written \
+            under a temporary name and renamed into place once complete and on disk, replacing any file \
+            of that name. With --data-dir it reads a data directory that no daemon has open instead. \
+            Every record's checksum is checked on the way.
             """)
+
+    @OptionGroup var connection: ConnectionOptions
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
         case plain
@@ -18,11 +24,11 @@ struct Export: AsyncParsableCommand {
     @Argument(help: "The topic to export.")
     var topic: String
 
-    @Argument(help: "The file to write; - (or a pipe such as /dev/stdout) streams it to standard output.")
-    var file: String
+    @Argument(help: "The file to write; - (the default) or a pipe such as /dev/stdout streams the records.")
+    var file: String = "-"
 
-    @Option(help: ArgumentHelp("The data directory (the one immutad's --data-dir names).", valueName: "dir"))
-    var dataDir: String
+    @Option(help: ArgumentHelp("Read this data directory offline (no daemon may have it open).", valueName: "dir"))
+    var dataDir: String?
 
     @Option(help: ArgumentHelp("The first offset to export (default: the earliest retained).", valueName: "offset"))
     var from: UInt64?
@@ -43,8 +49,17 @@ struct Export: AsyncParsableCommand {
     }
 
     func run() async throws {
+        guard let dataDir else {
+            let summary = try await OnlineExport(
+                topic: topic, file: file, from: from, to: to, layout: layout == .header ? .header : .plain,
+                connection: connection
+            ).run()
+            // The records themselves may be on standard output.
+            if file == "-" || file.hasPrefix("/dev/") { printError(summary) } else { print(summary) }
+            return
+        }
         let directory = try OfflineDataDirectory(
-            dataDir, exclusive: true, alternative: "read through it with immutactl consume \(topic) instead")
+            dataDir, exclusive: true, alternative: "export through it: leave out --data-dir")
         let (store, _) = try TopicStore.open(dataDirectory: directory.path)
         defer { try? store.close() }
         guard let source = store.existingTopic(topic) else {

@@ -92,4 +92,6 @@ enum SafeNameCheck {
             throw ValidationError("\(error)")
         }
     }
+
+    static func isValid(_ name: String) -> Bool { (try? SafeName.validate(name, kind: "topic")) != nil }
 }

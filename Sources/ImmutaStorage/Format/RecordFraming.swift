@@ -10,13 +10,13 @@ public enum RecordFraming {
 
     /// Writes a little-endian UInt64 at `offset` in `buffer`.
     @inline(__always)
-    static func storeUInt64(_ value: UInt64, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+    package static func storeUInt64(_ value: UInt64, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
         buffer.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
     }
 
     /// Reads a little-endian UInt64 at `offset` in `buffer` (any alignment).
     @inline(__always)
-    static func loadUInt64(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+    package static func loadUInt64(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
         UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
