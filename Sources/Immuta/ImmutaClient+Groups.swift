@@ -17,14 +17,19 @@ extension ImmutaClient {
     ///   - start: where a new group starts (default `latest`); ignored when the group exists.
     ///   - stopWhenIdle: end the sequence once the group has nothing left for this member (the
     ///     end of the topic is reached and it holds nothing unacknowledged).
+    ///   - maxInFlight: this member's own limit on the records it holds unacknowledged, when lower
+    ///     than the group's `max_in_flight` (which `options` sets only for a new group).
     public func joinGroup(
         _ topic: String, group: String, from start: StartPosition = .latest, options: GroupOptions = GroupOptions(),
-        stopWhenIdle: Bool = false
+        stopWhenIdle: Bool = false, maxInFlight: Int? = nil
     ) async throws -> GroupConsumer {
         let (stream, continuation) = AsyncThrowingStream<SubscriptionSink.RecordBatch, any Error>.makeStream()
         let id = makeRequestID()
+        let join = GroupRequest.join(
+            topic: topic, group: group, start: start.wire, settings: options.wire,
+            memberMaxInFlight: UInt32(clamping: maxInFlight ?? 0))
         let response = try await send(
-            .group(.join(topic: topic, group: group, start: start.wire, settings: options.wire)), id: id,
+            .group(join), id: id,
             sink: SubscriptionSink(continuation: continuation))
         guard case .group(.joined(let committed)) = response else { throw unexpected("GROUP_JOIN") }
         return GroupConsumer(

@@ -10,7 +10,7 @@ struct RequestFuzzer {
     static let weightedOpcodes: [UInt8] = [
         (0x02, 2), (0x03, 1), (0x10, 6), (0x11, 1), (0x12, 1), (0x13, 2), (0x20, 14), (0x21, 8), (0x22, 6), (0x23, 6),
         (0x24, 3), (0x40, 6), (0x41, 5), (0x42, 3), (0x43, 2), (0x44, 3), (0x45, 3), (0x46, 1), (0x47, 2), (0x48, 3),
-        (0x49, 1), (0x25, 8), (0x4A, 1), (0x04, 1), (0x05, 1), (0x14, 1),
+        (0x49, 1), (0x25, 8), (0x4A, 1), (0x04, 1), (0x05, 1), (0x14, 1), (0x4B, 2), (0x4C, 2), (0x4D, 3),
     ].flatMap { opcode, weight in [UInt8](repeating: opcode, count: weight) }
 
     /// Opcodes that are not requests: a connection-level error (unknown_opcode) wherever they come.
@@ -92,7 +92,25 @@ struct RequestFuzzer {
             frame.string(fields.group())
             fields.start(into: &frame)
             fields.groupSettings(into: &frame)
+            // The optional member_max_in_flight, sometimes.
+            if fields.random.chance(30) { frame.u32(fields.integer(UInt32.random(in: 0...64, using: &fields.random))) }
             memberIDs.append(id)
+        case 0x4B:
+            frame.string(fields.topic())
+            frame.string(fields.group())
+            fields.groupSettings(into: &frame)
+        case 0x4C:
+            frame.string(fields.topic())
+            frame.string(fields.group())
+            frame.u64(fields.integer(UInt64.random(in: 0...100, using: &fields.random)))
+            frame.u32(fields.integer(UInt32.random(in: 0...1000, using: &fields.random)))
+        case 0x4D:
+            frame.string(fields.topic())
+            frame.string(fields.group())
+            frame.u8(enumeration(valid: 0...1))
+            let count = Int.random(in: 1...8, using: &fields.random)
+            frame.u32(fields.integer(UInt32(count)))
+            for _ in 0..<count { frame.u64(fields.integer(UInt64.random(in: 0...100, using: &fields.random))) }
         case 0x41, 0x42:
             frame.u32(knownID(memberIDs))
             let count = Int.random(in: 1...8, using: &fields.random)

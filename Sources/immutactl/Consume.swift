@@ -11,8 +11,11 @@ struct Consume: AsyncParsableCommand {
             --follow it keeps waiting for new records, like tail -f, until interrupted or --count is reached.
 
             With --group, consume joins a consumer group: the daemon shares the records among the \
-            group's members, and each record is acknowledged once it has been written to standard \
-            output. Without --follow the member stops once the group has nothing left for it.
+            group's members. Each record is acknowledged once it has been written to standard output \
+            (into a pipe's buffer, not necessarily read yet: bound that with --max-in-flight). With \
+            --exec CMD, each record is instead handed to CMD on its standard input and acknowledged \
+            only when CMD exits 0; otherwise it goes back for redelivery. Without --follow the member \
+            stops once the group has nothing left for it.
             """)
 
     /// The most one fetch asks for; the daemon also cuts a fetch at a segment boundary.
@@ -61,7 +64,19 @@ struct Consume: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Consume as a member of this consumer group (managed delivery).", valueName: "group"))
     var group: String?
 
-    @OptionGroup(title: "Group settings (used only when this member creates the group)")
+    @Option(
+        help: ArgumentHelp(
+            "With --group: run this shell command for each record (its payload on standard input) and acknowledge the record when it exits 0, give it back otherwise.",
+            valueName: "command"))
+    var exec: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --exec: hand the command up to N records at once (in --format, on standard input; default 1, the bare payload).",
+            valueName: "n"))
+    var batch: Int?
+
+    @OptionGroup(title: "Group settings (used when this member creates the group; --max-in-flight also bounds this member)")
     var settings: GroupSettingsOptions
 
     func validate() throws {
@@ -76,8 +91,12 @@ struct Consume: AsyncParsableCommand {
             if to != nil || until != nil {
                 throw ValidationError("--to and --until end a plain consume; a group member ends with --count or without --follow")
             }
-        } else if let option = settings.given.first {
+        } else if let option = settings.given.first ?? (exec.map { _ in "--exec" }) {
             throw ValidationError("\(option) applies to a consumer group; add --group NAME")
+        }
+        if let batch {
+            guard exec != nil else { throw ValidationError("--batch applies to --exec") }
+            guard (1...10_000).contains(batch) else { throw ValidationError("--batch \(batch) must be from 1 to 10000") }
         }
     }
 
@@ -89,7 +108,8 @@ struct Consume: AsyncParsableCommand {
             try await ImmutaClient.with(connection) { client in
                 let consumption = GroupConsumption(
                     topic: topic, group: group, start: try await start?.resolve(client, topic: topic) ?? .latest,
-                    options: settings.groupOptions, count: count, follow: follow, format: format)
+                    options: settings.groupOptions, count: count, follow: follow, format: format,
+                    exec: exec.map { ExecConsumption(command: $0, batch: batch ?? 1, format: format, topic: topic, group: group) })
                 try await consumption.run(client)
             }
             return

@@ -1,10 +1,14 @@
 import ArgumentParser
 
-/// `immutactl group …`: list, describe, reset and delete consumer groups.
+/// `immutactl group …`: inspect, configure, reset and delete consumer groups, and settle their
+/// pending records.
 struct GroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "group",
-        abstract: "List, describe, reset and delete consumer groups.",
+        abstract: "List, describe, configure, reset and delete consumer groups; list and settle pending records.",
         discussion: "Members join a group with `immutactl consume TOPIC --group NAME`; see docs/GROUPS.md.",
-        subcommands: [GroupList.self, GroupDescribe.self, GroupReset.self, GroupDelete.self])
+        subcommands: [
+            GroupList.self, GroupDescribe.self, GroupConfig.self, GroupPending.self, GroupAck.self, GroupNack.self,
+            GroupReset.self, GroupDelete.self,
+        ])
 }

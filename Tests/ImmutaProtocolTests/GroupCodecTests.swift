@@ -37,6 +37,15 @@ let sampleGroupRequests: [GroupRequest] = [
     .delete(topic: "orders", group: "billing"),
     .delete(topic: "", group: ""),
     .recovery(topic: "orders", group: "billing"),
+    .join(topic: "orders", group: "billing", start: .latest, settings: settings, memberMaxInFlight: 1),
+    .join(topic: "t", group: "g", start: .earliest, settings: WireGroupSettings(), memberMaxInFlight: .max),
+    .configure(topic: "orders", group: "billing", settings: WireGroupSettings()),
+    .configure(topic: "ü", group: "g", settings: extremeSettings),
+    .pending(topic: "orders", group: "billing", from: 0, maxCount: 100),
+    .pending(topic: "", group: "", from: .max, maxCount: .max),
+    .settle(topic: "orders", group: "billing", action: .ack, offsets: [42]),
+    .settle(topic: "t", group: "g", action: .nack, offsets: [0, .max, 7]),
+    .settle(topic: "", group: "", action: .ack, offsets: []),
 ]
 
 private let info = WireGroupInfo(
@@ -77,6 +86,22 @@ let sampleGroupResponses: [Response] = [
     .group(.resetPlan(current: .max, target: .max, executed: true)),
     .group(.recoveryNotes([])),
     .group(.recoveryNotes(["a note", "", "héllo"])),
+    .group(.pending(WirePendingList(held: 0, waiting: 0, records: []))),
+    .group(
+        .pending(
+            WirePendingList(
+                held: .max, waiting: 3,
+                records: [
+                    WirePendingRecord(
+                        offset: 7, state: .held, deliveryCount: 2, clientName: "worker-1", pid: 1234, heldMilliseconds: 1500,
+                        ackDueMilliseconds: 28_500),
+                    WirePendingRecord(
+                        offset: .max, state: .waiting, deliveryCount: .max, clientName: "", pid: 0, heldMilliseconds: 0,
+                        ackDueMilliseconds: 0),
+                    WirePendingRecord(
+                        offset: 0, state: .held, deliveryCount: 1, clientName: "ワーカー", pid: .min, heldMilliseconds: .max,
+                        ackDueMilliseconds: .max),
+                ]))),
     groupDelivery(1, firstOffset: 0, [Array("job".utf8)]),
     groupDelivery(.max, firstOffset: .max - 2, [[], Array("ünï".utf8)]),
     groupDelivery(0, firstOffset: 7, []),
@@ -84,18 +109,71 @@ let sampleGroupResponses: [Response] = [
 
 @Suite("Consumer-group codec", .timeLimit(.minutes(5)))
 struct GroupCodecTests {
-    @Test("ack and nack bodies must hold exactly count offsets")
+    @Test("ack, nack and settle bodies must hold exactly count offsets")
     func ackCountMismatch() {
-        for opcode: Opcode in [.groupAck, .groupNack] {
+        for opcode: Opcode in [.groupAck, .groupNack, .groupSettle] {
             for (count, offsets) in [(UInt32(1), 0), (0, 1), (2, 1), (.max, 0), (1, 2)] as [(UInt32, Int)] {
                 var body = ByteBuffer()
-                body.writeWire(UInt32(9))
+                if opcode == .groupSettle {
+                    body.writeWireString("t")
+                    body.writeWireString("g")
+                    body.writeWire(UInt8(0))
+                } else {
+                    body.writeWire(UInt32(9))
+                }
                 body.writeWire(count)
                 for offset in 0..<offsets { body.writeWire(UInt64(offset)) }
                 let error = #expect(throws: ProtocolError.self) { try Request(frame: Frame(opcode: opcode, requestID: 1, body: body)) }
                 #expect(error?.code == .invalidRequest, "\(opcode) count \(count) with \(offsets) offsets")
             }
         }
+    }
+
+    @Test("a GROUP_JOIN without member_max_in_flight reads as 0, and one with it round-trips; anything more is refused")
+    func joinMemberLimitIsOptional() throws {
+        for trailing in [[], [5, 0, 0, 0], [5, 0, 0, 0, 1], [5, 0]] as [[UInt8]] {
+            var body = ByteBuffer()
+            body.writeWireString("t")
+            body.writeWireString("g")
+            body.writeWire(UInt8(0))
+            body.writeWire(Int64(0))
+            body.writeWire(UInt32(0))  // the settings: max_in_flight, ack_timeout_ms, max_deliveries, dead_letter_topic
+            body.writeWire(UInt32(0))
+            body.writeWire(UInt16(0))
+            body.writeWireString("")
+            body.writeBytes(trailing)
+            let frame = Frame(opcode: .groupJoin, requestID: 1, body: body)
+            if trailing.count == 0 || trailing.count == 4 {
+                let request = try Request(frame: frame)
+                #expect(request == .group(.join(topic: "t", group: "g", start: .earliest, settings: WireGroupSettings(), memberMaxInFlight: trailing.isEmpty ? 0 : 5)))
+            } else {
+                #expect(throws: ProtocolError.self, "\(trailing.count) trailing bytes") { try Request(frame: frame) }
+            }
+        }
+    }
+
+    @Test("settle actions other than 0 and 1, and pending states other than 0 and 1, are refused", arguments: [2, 3, 0x80, 0xFF] as [UInt8])
+    func badSettleAction(_ action: UInt8) {
+        var body = ByteBuffer()
+        body.writeWireString("t")
+        body.writeWireString("g")
+        body.writeWire(action)
+        body.writeWire(UInt32(1))
+        body.writeWire(UInt64(0))
+        let error = #expect(throws: ProtocolError.self) { try Request(frame: Frame(opcode: .groupSettle, requestID: 1, body: body)) }
+        #expect(error?.code == .invalidRequest)
+        var list = ByteBuffer()
+        list.writeWire(UInt32(1))
+        list.writeWire(UInt32(0))
+        list.writeWire(UInt32(1))
+        list.writeWire(UInt64(0))
+        list.writeWire(action)
+        list.writeWire(UInt16(1))
+        list.writeWireString("")
+        list.writeWire(Int32(0))
+        list.writeWire(UInt32(0))
+        list.writeWire(UInt32(0))
+        #expect(throws: ProtocolError.self) { try Response(frame: Frame(opcode: .groupPendingList, requestID: 1, body: list)) }
     }
 
     @Test("reset kinds other than 0 to 4 are invalid_request", arguments: [5, 6, 0x80, 0xFF] as [UInt8])

@@ -187,6 +187,26 @@ private let examples: [(name: String, frame: Frame)] = [
     ("GROUP_DELETE", Request.group(.delete(topic: "orders", group: "audit")).frame(requestID: 29)),
     ("GROUP_RECOVERY", Request.group(.recovery(topic: "orders", group: "audit")).frame(requestID: 30)),
     (
+        "GROUP_CONFIGURE",
+        Request.group(.configure(topic: "orders", group: "billing", settings: WireGroupSettings(ackTimeoutMilliseconds: 120_000)))
+            .frame(requestID: 31)
+    ),
+    ("GROUP_PENDING", Request.group(.pending(topic: "orders", group: "billing", from: 0, maxCount: 100)).frame(requestID: 32)),
+    (
+        "GROUP_PENDING_LIST",
+        Response.group(
+            .pending(
+                WirePendingList(
+                    held: 1, waiting: 0,
+                    records: [
+                        WirePendingRecord(
+                            offset: 1, state: .held, deliveryCount: 2, clientName: "worker-1", pid: 1234, heldMilliseconds: 1500,
+                            ackDueMilliseconds: 28_500)
+                    ]))
+        ).frame(requestID: 32)
+    ),
+    ("GROUP_SETTLE", Request.group(.settle(topic: "orders", group: "billing", action: .ack, offsets: [1])).frame(requestID: 33)),
+    (
         "GROUP_RECOVERY_NOTES",
         Response.group(
             .recoveryNotes(["committed offset 100 was past the topic's recovered end at startup; moved back to the end"])
@@ -305,6 +325,18 @@ private let pinnedHex: [String: String] = [
     "GROUP_RESET_PLAN": "19000000b40000001c0000000200000000000000010000000000000001",
     "GROUP_DELETE": "17000000490000001d00000006006f726465727305006175646974",
     "GROUP_RECOVERY": "170000004a0000001e00000006006f726465727305006175646974",
+    "GROUP_CONFIGURE":
+        "250000004b0000001f00000006006f7264657273070062696c6c696e67000000" +
+        "00c0d4010000000000",
+    "GROUP_PENDING":
+        "250000004c0000002000000006006f7264657273070062696c6c696e67000000" +
+        "000000000064000000",
+    "GROUP_PENDING_LIST":
+        "35000000b6000000200000000100000000000000010000000100000000000000" +
+        "0002000800776f726b65722d31d2040000dc050000546f0000",
+    "GROUP_SETTLE":
+        "260000004d0000002100000006006f7264657273070062696c6c696e67000100" +
+        "00000100000000000000",
     "GROUP_RECOVERY_NOTES":
         "67000000b50000001e000000010000005900636f6d6d6974746564206f666673" +
         "6574203130302077617320706173742074686520746f7069632773207265636f" +

@@ -143,12 +143,13 @@ struct RequestCodecTests {
 let requestOpcodes: [Opcode] = [
     .hello, .ping, .stats, .createTopic, .deleteTopic, .listTopics, .describeTopic, .configureTopic, .produce, .fetch, .subscribe,
     .credit, .unsubscribe, .produceIdempotent, .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList,
-    .groupDescribe, .groupReset, .groupDelete, .groupRecovery, .accessCheck, .listConnections,
+    .groupDescribe, .groupReset, .groupDelete, .groupRecovery, .accessCheck, .listConnections, .groupConfigure, .groupPending,
+    .groupSettle,
 ]
 
 /// Every opcode the protocol defines for responses and pushes.
 let responseOpcodes: [Opcode] = [
     .ok, .helloOK, .pong, .statsResult, .topicInfo, .topicList, .produced, .records, .subscribed, .delivery,
     .groupDelivery, .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .error,
-    .producedIdempotent, .groupRecoveryNotes, .accessDecision, .connectionList,
+    .producedIdempotent, .groupRecoveryNotes, .accessDecision, .connectionList, .groupPendingList,
 ]

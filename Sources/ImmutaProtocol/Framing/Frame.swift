@@ -88,6 +88,9 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let groupReset = Opcode(rawValue: 0x48)
     public static let groupDelete = Opcode(rawValue: 0x49)
     public static let groupRecovery = Opcode(rawValue: 0x4A)
+    public static let groupConfigure = Opcode(rawValue: 0x4B)
+    public static let groupPending = Opcode(rawValue: 0x4C)
+    public static let groupSettle = Opcode(rawValue: 0x4D)
 
     // Responses and pushes.
     public static let ok = Opcode(rawValue: 0x80)
@@ -110,6 +113,7 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let groupInfo = Opcode(rawValue: 0xB3)
     public static let groupResetPlan = Opcode(rawValue: 0xB4)
     public static let groupRecoveryNotes = Opcode(rawValue: 0xB5)
+    public static let groupPendingList = Opcode(rawValue: 0xB6)
     public static let error = Opcode(rawValue: 0xFF)
 
     /// Whether the opcode is a response or push (server to client).
@@ -125,6 +129,10 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
             0x43: "GROUP_LEAVE", 0x44: "GROUP_COMMIT", 0x45: "GROUP_OFFSET", 0x46: "GROUP_LIST", 0x47: "GROUP_DESCRIBE",
             0x48: "GROUP_RESET", 0x49: "GROUP_DELETE", 0xA4: "GROUP_DELIVERY", 0xB0: "GROUP_JOINED",
             0xB1: "GROUP_COMMITTED", 0xB2: "GROUP_LIST_RESULT", 0xB3: "GROUP_INFO", 0xB4: "GROUP_RESET_PLAN",
+            0x04: "ACCESS_CHECK", 0x05: "LIST_CONNECTIONS", 0x14: "CONFIGURE_TOPIC", 0x25: "PRODUCE_IDEMPOTENT",
+            0x4A: "GROUP_RECOVERY", 0x4B: "GROUP_CONFIGURE", 0x4C: "GROUP_PENDING", 0x4D: "GROUP_SETTLE",
+            0x84: "ACCESS_DECISION", 0x85: "CONNECTION_LIST", 0xA5: "PRODUCED_IDEMPOTENT", 0xB5: "GROUP_RECOVERY_NOTES",
+            0xB6: "GROUP_PENDING_LIST",
         ]
         return names[rawValue] ?? "0x" + String(rawValue, radix: 16, uppercase: true)
     }

@@ -163,8 +163,9 @@ public struct WireGroupInfo: Sendable, Hashable {
 
 /// Consumer-group requests.
 public enum GroupRequest: Sendable, Equatable {
-    /// Join with managed delivery. Body: topic, group, start, settings.
-    case join(topic: String, group: String, start: WireStart, settings: WireGroupSettings)
+    /// Join with managed delivery. Body: topic, group, start, settings, and optionally
+    /// member_max_in_flight u32 (this member's own, lower limit; absent or 0: the group's).
+    case join(topic: String, group: String, start: WireStart, settings: WireGroupSettings, memberMaxInFlight: UInt32 = 0)
     /// Body: member u32, count u32, offsets u64 × count.
     case ack(member: UInt32, offsets: [UInt64])
     /// Body: member u32, count u32, offsets u64 × count.
@@ -185,6 +186,13 @@ public enum GroupRequest: Sendable, Equatable {
     case delete(topic: String, group: String)
     /// Body: topic string, group string.
     case recovery(topic: String, group: String)
+    /// Changes a group's settings while it runs. Body: topic, group, settings (0 / empty: unchanged).
+    case configure(topic: String, group: String, settings: WireGroupSettings)
+    /// The group's pending records. Body: topic, group, from u64, max_count u32.
+    case pending(topic: String, group: String, from: UInt64, maxCount: UInt32)
+    /// Acks or returns pending records, whichever member holds them. Body: topic, group,
+    /// action u8, count u32, offsets u64 × count.
+    case settle(topic: String, group: String, action: WireSettleAction, offsets: [UInt64])
 
     var opcode: Opcode {
         switch self {
@@ -199,16 +207,36 @@ public enum GroupRequest: Sendable, Equatable {
         case .reset: .groupReset
         case .delete: .groupDelete
         case .recovery: .groupRecovery
+        case .configure: .groupConfigure
+        case .pending: .groupPending
+        case .settle: .groupSettle
         }
     }
 
     func encodeBody(into buffer: inout ByteBuffer) {
         switch self {
-        case .join(let topic, let group, let start, let settings):
+        case .join(let topic, let group, let start, let settings, let memberMaxInFlight):
             buffer.writeWireString(topic)
             buffer.writeWireString(group)
             start.encode(into: &buffer)
             settings.encode(into: &buffer)
+            // Written only when set, so a join without it has the layout it always had.
+            if memberMaxInFlight != 0 { buffer.writeWire(memberMaxInFlight) }
+        case .configure(let topic, let group, let settings):
+            buffer.writeWireString(topic)
+            buffer.writeWireString(group)
+            settings.encode(into: &buffer)
+        case .pending(let topic, let group, let from, let maxCount):
+            buffer.writeWireString(topic)
+            buffer.writeWireString(group)
+            buffer.writeWire(from)
+            buffer.writeWire(maxCount)
+        case .settle(let topic, let group, let action, let offsets):
+            buffer.writeWireString(topic)
+            buffer.writeWireString(group)
+            buffer.writeWire(action.rawValue)
+            buffer.writeWire(UInt32(offsets.count))
+            for offset in offsets { buffer.writeWire(offset) }
         case .ack(let member, let offsets), .nack(let member, let offsets):
             buffer.writeWire(member)
             buffer.writeWire(UInt32(offsets.count))
@@ -240,19 +268,32 @@ public enum GroupRequest: Sendable, Equatable {
     static func decode(_ opcode: Opcode, body: inout ByteBuffer) throws -> GroupRequest {
         switch opcode {
         case .groupJoin:
-            return .join(
-                topic: try body.readWireString("topic"), group: try body.readWireString("group"),
-                start: try WireStart.decode(from: &body), settings: try WireGroupSettings.decode(from: &body))
+            let topic = try body.readWireString("topic")
+            let group = try body.readWireString("group")
+            let start = try WireStart.decode(from: &body)
+            let settings = try WireGroupSettings.decode(from: &body)
+            let memberMaxInFlight = body.readableBytes == 0 ? 0 : try body.readWire(UInt32.self, "member_max_in_flight")
+            return .join(topic: topic, group: group, start: start, settings: settings, memberMaxInFlight: memberMaxInFlight)
         case .groupAck, .groupNack:
             let member = try body.readWire(UInt32.self, "member")
-            let count = try body.readWire(UInt32.self, "count")
-            guard Int(count) * 8 == body.readableBytes else {
-                throw ProtocolError(.invalidRequest, "\(opcode) declares \(count) offsets but carries \(body.readableBytes) bytes")
-            }
-            var offsets: [UInt64] = []
-            offsets.reserveCapacity(Int(count))
-            for _ in 0..<count { offsets.append(try body.readWire(UInt64.self, "offset")) }
+            let offsets = try readOffsets(opcode, &body)
             return opcode == .groupAck ? .ack(member: member, offsets: offsets) : .nack(member: member, offsets: offsets)
+        case .groupConfigure:
+            return .configure(
+                topic: try body.readWireString("topic"), group: try body.readWireString("group"),
+                settings: try WireGroupSettings.decode(from: &body))
+        case .groupPending:
+            return .pending(
+                topic: try body.readWireString("topic"), group: try body.readWireString("group"),
+                from: try body.readWire(UInt64.self, "from"), maxCount: try body.readWire(UInt32.self, "max_count"))
+        case .groupSettle:
+            let topic = try body.readWireString("topic")
+            let group = try body.readWireString("group")
+            let raw = try body.readWire(UInt8.self, "action")
+            guard let action = WireSettleAction(rawValue: raw) else {
+                throw ProtocolError(.invalidRequest, "action \(raw) is not 0 (ack) or 1 (nack)")
+            }
+            return .settle(topic: topic, group: group, action: action, offsets: try readOffsets(opcode, &body))
         case .groupLeave:
             return .leave(member: try body.readWire(UInt32.self, "member"))
         case .groupCommit:
@@ -282,6 +323,18 @@ public enum GroupRequest: Sendable, Equatable {
             throw ProtocolError(.unknownOpcode, "opcode \(opcode) is not a group request")
         }
     }
+
+    /// A count u32 and exactly that many u64 offsets, filling the rest of the body.
+    private static func readOffsets(_ opcode: Opcode, _ body: inout ByteBuffer) throws -> [UInt64] {
+        let count = try body.readWire(UInt32.self, "count")
+        guard Int(count) * 8 == body.readableBytes else {
+            throw ProtocolError(.invalidRequest, "\(opcode) declares \(count) offsets but carries \(body.readableBytes) bytes")
+        }
+        var offsets: [UInt64] = []
+        offsets.reserveCapacity(Int(count))
+        for _ in 0..<count { offsets.append(try body.readWire(UInt64.self, "offset")) }
+        return offsets
+    }
 }
 
 /// Consumer-group responses.
@@ -298,10 +351,13 @@ public enum GroupResponse: Sendable, Equatable {
     case resetPlan(current: UInt64, target: UInt64, executed: Bool)
     /// Body: count u32, then `count` strings: what recovery did to the group at the daemon's start.
     case recoveryNotes([String])
+    /// Body: held u32, waiting u32, count u32, then `count` pending records.
+    case pending(WirePendingList)
 
     var opcode: Opcode {
         switch self {
         case .recoveryNotes: .groupRecoveryNotes
+        case .pending: .groupPendingList
         case .joined: .groupJoined
         case .committed: .groupCommitted
         case .list: .groupListResult
@@ -326,6 +382,8 @@ public enum GroupResponse: Sendable, Equatable {
         case .recoveryNotes(let notes):
             buffer.writeWire(UInt32(notes.count))
             for note in notes { buffer.writeWireString(note) }
+        case .pending(let list):
+            list.encode(into: &buffer)
         }
     }
 
@@ -344,6 +402,8 @@ public enum GroupResponse: Sendable, Equatable {
             var notes: [String] = []
             for _ in 0..<count { notes.append(try body.readWireString("note")) }
             return .recoveryNotes(notes)
+        case .groupPendingList:
+            return .pending(try WirePendingList.decode(from: &body))
         case .groupResetPlan:
             return .resetPlan(
                 current: try body.readWire(UInt64.self, "current"), target: try body.readWire(UInt64.self, "target"),

@@ -163,7 +163,7 @@ public enum Request: Sendable, Equatable {
         case .unsubscribe:
             self = .unsubscribe(subscription: try body.readWire(UInt32.self, "subscription"))
         case .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList, .groupDescribe,
-            .groupReset, .groupDelete, .groupRecovery:
+            .groupReset, .groupDelete, .groupRecovery, .groupConfigure, .groupPending, .groupSettle:
             self = .group(try GroupRequest.decode(frame.opcode, body: &body))
         case .accessCheck, .listConnections:
             self = .access(try AccessRequest.decode(frame.opcode, body: &body))

@@ -165,7 +165,8 @@ public enum Response: Sendable, Equatable {
             }
             self = .groupDelivery(deliveryCount: count, header, index: index, data: body)
             return
-        case .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .groupRecoveryNotes:
+        case .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .groupRecoveryNotes,
+            .groupPendingList:
             self = .group(try GroupResponse.decode(frame.opcode, body: &body))
         case .accessDecision, .connectionList:
             self = .access(try AccessResponse.decode(frame.opcode, body: &body))

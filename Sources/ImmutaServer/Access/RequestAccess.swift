@@ -31,10 +31,13 @@ extension Request {
             switch request {
             case .ack, .nack, .leave: .none
             case .list: .filtered
-            case .join(let topic, let group, _, _), .commit(let topic, let group, _), .offset(let topic, let group, _):
+            case .join(let topic, let group, _, _, _), .commit(let topic, let group, _), .offset(let topic, let group, _),
+                .settle(let topic, let group, _, _):
                 .operation(.consume, topic: topic, group: group)
-            case .describe(let topic, let group), .recovery(let topic, let group): .seeGroup(topic: topic, group: group)
-            case .reset(let topic, let group, _, _, _), .delete(let topic, let group): .operation(.admin, topic: topic, group: group)
+            case .describe(let topic, let group), .recovery(let topic, let group), .pending(let topic, let group, _, _):
+                .seeGroup(topic: topic, group: group)
+            case .reset(let topic, let group, _, _, _), .delete(let topic, let group), .configure(let topic, let group, _):
+                .operation(.admin, topic: topic, group: group)
             }
         }
     }
@@ -82,6 +85,9 @@ extension Request {
             case .recovery: "group_recovery"
             case .reset(_, _, _, let execute, _): execute ? "reset_group" : "plan_group_reset"
             case .delete: "delete_group"
+            case .configure: "configure_group"
+            case .pending: "group_pending"
+            case .settle(_, _, let action, _): action == .ack ? "settle_group_ack" : "settle_group_nack"
             default: "\(opcode)"
             }
         default: "\(opcode)"
@@ -94,7 +100,7 @@ extension Request {
         switch self {
         case .createTopic, .deleteTopic, .configureTopic: true
         case .group(.reset(_, _, _, let execute, _)): execute
-        case .group(.delete): true
+        case .group(.delete), .group(.configure), .group(.settle): true
         default: false
         }
     }

@@ -43,13 +43,28 @@ extension RequestExecutor {
     func group(_ request: GroupRequest, requestID: UInt32) throws -> LoopAction {
         let groups = broker.groups
         switch request {
-        case .join(let topic, let name, let start, let settings):
+        case .join(let topic, let name, let start, let settings, let memberMaxInFlight):
             try checkUnused(requestID)
             try checkDeadLetterTopic(settings.deadLetterTopic, of: topic)
+            guard memberMaxInFlight == 0 || GroupSettings.maxInFlightRange.contains(memberMaxInFlight) else {
+                throw ProtocolError(.invalidRequest, "member_max_in_flight \(memberMaxInFlight) must be from 1 to 1000000 (0: the group's max_in_flight)")
+            }
             let group = try groups.groupCreatingIfNeeded(
                 topic, name, start: start.storagePosition, requested: settings, limits: broker.configuration.limits,
                 creator: creator)
-            return { $0.join(group, requestID: requestID) }
+            return { $0.join(group, requestID: requestID, maxInFlight: memberMaxInFlight) }
+        case .configure(let topic, let name, let settings):
+            try checkDeadLetterTopic(settings.deadLetterTopic, of: topic)
+            let group = try groups.group(topic, name)
+            _ = try group.configure(settings)
+            let info = group.info()
+            return { $0.send(.group(.info(info)), requestID: requestID) }
+        case .pending(let topic, let name, let from, let maxCount):
+            let list = try groups.group(topic, name).pending(from: from, maxCount: maxCount)
+            return { $0.send(.group(.pending(list)), requestID: requestID) }
+        case .settle(let topic, let name, let action, let offsets):
+            try groups.group(topic, name).settle(action, offsets: offsets)
+            return { $0.send(.ok, requestID: requestID) }
         case .ack(let member, let offsets):
             try joinedGroup(member).ack(MemberKey(connection: connectionID, joinID: member), offsets: offsets)
             return { $0.send(.ok, requestID: requestID) }
@@ -115,13 +130,14 @@ extension RequestExecutor {
 
 extension ConnectionHandler {
     /// Adds a membership once its group exists (created on the worker).
-    func join(_ group: ConsumerGroup, requestID: UInt32) {
+    func join(_ group: ConsumerGroup, requestID: UInt32, maxInFlight: UInt32) {
         guard let context, state == .ready else { return }
         members[requestID] = group
         let endpoint = ConnectionEndpoint(
             handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop, writable: writable)
         let committed = group.join(
-            MemberKey(connection: connectionID, joinID: requestID), endpoint: endpoint, clientName: clientName, pid: peer.pid)
+            MemberKey(connection: connectionID, joinID: requestID), endpoint: endpoint, clientName: clientName, pid: peer.pid,
+            maxInFlight: maxInFlight)
         send(.group(.joined(committedOffset: committed)), requestID: requestID)
     }
 }

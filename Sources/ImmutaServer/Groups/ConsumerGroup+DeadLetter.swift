@@ -17,7 +17,7 @@ extension ConsumerGroup {
     /// had let go of. The group now waits until the copy is durable as the dead-letter topic's
     /// durability promises (flushed under `fsync`; written under `none` and `interval`), and a
     /// flush that fails counts as a refusal.
-    func deadLetter(_ offset: UInt64, deliveries: UInt16, in state: inout State) -> Bool {
+    func deadLetter(_ offset: UInt64, deliveries: UInt16, settings: GroupSettings, in state: inout State) -> Bool {
         do {
             let record = try topic.log.read(from: offset, maxRecords: 1, maxBytes: 1)
             do {

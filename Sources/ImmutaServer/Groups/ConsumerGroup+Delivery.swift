@@ -19,6 +19,7 @@ extension ConsumerGroup {
     func pump() {
         state.withLock { state in
             guard !state.deleted, !state.members.isEmpty else { return }
+            let settings = self.settings
             // Fix: loops when records arrived between reading the bounds and registering the
             // wait. `whenRecords` then returns nil (no wake-up will come), and the group used to
             // stall until the next ack or join, forever if every member was idle.
@@ -39,7 +40,7 @@ extension ConsumerGroup {
                     for _ in 0..<state.order.count {
                         let index = state.nextMember % state.order.count
                         state.nextMember = (index + 1) % state.order.count
-                        if deliverTurn(to: state.order[index], in: &state, logEnd: bounds.nextOffset) {
+                        if deliverTurn(to: state.order[index], in: &state, settings: settings, logEnd: bounds.nextOffset) {
                             progress = true
                             lastServed = index
                         }
@@ -51,7 +52,7 @@ extension ConsumerGroup {
                 // the member served last.
                 if let lastServed { state.nextMember = (lastServed + 1) % state.order.count }
                 announceIdle(in: &state, logEnd: bounds.nextOffset)
-                let wantsMore = state.members.values.contains { $0.holding < Int(settings.maxInFlight) }
+                let wantsMore = state.members.values.contains { $0.holding < $0.limit(settings) }
                 guard wantsMore && state.waitToken == nil && state.redeliver.isEmpty else { return }
                 state.waitToken = topic.log.whenRecords(beyond: state.cursor) { [weak self] in
                     guard let self else { return }
@@ -64,9 +65,9 @@ extension ConsumerGroup {
     }
 
     /// One member's turn: returns whether anything was delivered.
-    private func deliverTurn(to key: MemberKey, in state: inout State, logEnd: UInt64) -> Bool {
+    private func deliverTurn(to key: MemberKey, in state: inout State, settings: GroupSettings, logEnd: UInt64) -> Bool {
         guard let member = state.members[key], member.endpoint.isWritable else { return false }
-        var room = min(Int(settings.maxInFlight) - member.holding, Self.turnRecords)
+        var room = min(member.limit(settings) - member.holding, Self.turnRecords)
         guard room > 0 else { return false }
         var given = 0
         let deadline = monotonicNanoseconds().addingSaturating(Int64(settings.ackTimeoutMilliseconds) * 1_000_000)
@@ -74,7 +75,7 @@ extension ConsumerGroup {
         // Fix: a record a member nacked or let time out goes to another member when one has room
         // (it used to go straight back to the member that failed it, whenever that member's turn
         // came first, until it was dead-lettered). Its last holder gets it back only when alone.
-        let othersHaveRoom = state.members.contains { $0.key != key && $0.value.holding < Int(settings.maxInFlight) }
+        let othersHaveRoom = state.members.contains { $0.key != key && $0.value.holding < $0.value.limit(settings) }
         var index = 0
         while room > 0, index < state.redeliver.count {
             let offset = state.redeliver[index]
@@ -85,7 +86,7 @@ extension ConsumerGroup {
             state.redeliver.remove(at: index)
             state.returnedBy[offset] = nil
             let count = state.deliveryCounts[offset] ?? 1
-            if count >= settings.maxDeliveries, deadLetter(offset, deliveries: count, in: &state) {
+            if count >= settings.maxDeliveries, deadLetter(offset, deliveries: count, settings: settings, in: &state) {
                 continue
             }
             guard let slice = try? topic.log.slice(from: offset, maxRecords: 1, maxBytes: 1) else {

@@ -37,12 +37,19 @@ final class ConsumerGroup: Sendable {
         var holding: Int = 0
         var lastSeenMilliseconds: Int64
         var idleAnnounced = false
+        /// The member's own in-flight limit, below the group's (GROUP_JOIN's member_max_in_flight).
+        var ownLimit: Int?
+
+        /// How many records it may hold under `settings`.
+        func limit(_ settings: GroupSettings) -> Int { min(Int(settings.maxInFlight), ownLimit ?? .max) }
     }
 
     struct Delivery {
         var member: MemberKey
         var deadline: Int64
         var count: UInt16
+        /// When it was handed to the member (monotonic nanoseconds), for GROUP_PENDING.
+        var deliveredAt: Int64 = monotonicNanoseconds()
     }
 
     struct State {
@@ -65,11 +72,16 @@ final class ConsumerGroup: Sendable {
         /// The committed offset found at startup when it lay past the topic's end and was moved
         /// back to it (see ``clampCommittedToTopicEnd()``).
         var clampedFrom: UInt64?
+        /// Records GROUP_SETTLE took out of a member's hands: its own later ack or nack of them is
+        /// answered OK and changes nothing (it did not know), rather than `not_held`.
+        var settledAway: [MemberKey: Set<UInt64>] = [:]
     }
 
     let topic: Topic
     let name: String
-    let settings: GroupSettings
+    /// Changed online by GROUP_CONFIGURE; its own lock, taken after `state`'s when both are held.
+    let settingsBox: Locked<GroupSettings>
+    var settings: GroupSettings { settingsBox.withLock { $0 } }
     let directory: String
     let offsets: GroupOffsetLog
     let store: TopicStore
@@ -87,7 +99,7 @@ final class ConsumerGroup: Sendable {
         pumpQueue = SerialWorker(pool: pool)
         self.topic = topic
         self.name = settings.group
-        self.settings = settings
+        settingsBox = Locked(settings)
         self.directory = directory
         self.offsets = offsets
         self.store = store
@@ -105,10 +117,11 @@ final class ConsumerGroup: Sendable {
 
     // MARK: Members
 
-    func join(_ key: MemberKey, endpoint: any GroupMemberEndpoint, clientName: String, pid: Int32) -> UInt64 {
+    func join(_ key: MemberKey, endpoint: any GroupMemberEndpoint, clientName: String, pid: Int32, maxInFlight: UInt32 = 0) -> UInt64 {
         let committed = state.withLock { state -> UInt64 in
             state.members[key] = Member(
-                endpoint: endpoint, clientName: clientName, pid: pid, lastSeenMilliseconds: currentTimeNanoseconds() / 1_000_000)
+                endpoint: endpoint, clientName: clientName, pid: pid, lastSeenMilliseconds: currentTimeNanoseconds() / 1_000_000,
+                ownLimit: maxInFlight == 0 ? nil : Int(maxInFlight))
             state.order.append(key)
             return state.committed
         }
@@ -126,6 +139,7 @@ final class ConsumerGroup: Sendable {
         let left = state.withLock { state -> Member? in
             guard let member = state.members.removeValue(forKey: key) else { return nil }
             state.order.removeAll { $0 == key }
+            state.settledAway[key] = nil
             let held = state.inFlight.filter { $0.value.member == key }
             for (offset, delivery) in held {
                 state.inFlight[offset] = nil
@@ -147,8 +161,10 @@ final class ConsumerGroup: Sendable {
     /// memory) before the commit was written, so a commit that failed answered an error for acks
     /// the group had already applied: the records were never redelivered, and the committed offset
     /// the group reported was not the one on disk. The commit now comes first.
-    func ack(_ key: MemberKey, offsets list: [UInt64]) throws {
+    func ack(_ key: MemberKey, offsets requested: [UInt64]) throws {
         try state.withLock { state throws in
+            let (list, settled) = Self.splitSettledAway(requested, of: key, in: state)
+            guard !list.isEmpty || requested.isEmpty else { return Self.forgetSettledAway(settled, of: key, in: &state) }
             try Self.checkHeld(list, by: key, in: state, group: name)
             let target = Self.committedAfterAcking(list, in: state)
             if target != state.committed {
@@ -167,6 +183,7 @@ final class ConsumerGroup: Sendable {
                 Self.markAcked(offset, in: &state)
             }
             state.members[key]?.lastSeenMilliseconds = currentTimeNanoseconds() / 1_000_000
+            Self.forgetSettledAway(settled, of: key, in: &state)
         }
         // Pumped here, on the acking connection's worker, before the ack is answered: the room
         // it made is filled by the time the member sees OK, as clients and tests expect.
@@ -174,8 +191,10 @@ final class ConsumerGroup: Sendable {
     }
 
     /// Gives records back for immediate redelivery.
-    func nack(_ key: MemberKey, offsets list: [UInt64]) throws {
+    func nack(_ key: MemberKey, offsets requested: [UInt64]) throws {
         try state.withLock { state throws in
+            let (list, settled) = Self.splitSettledAway(requested, of: key, in: state)
+            guard !list.isEmpty || requested.isEmpty else { return Self.forgetSettledAway(settled, of: key, in: &state) }
             try Self.checkHeld(list, by: key, in: state, group: name)
             for offset in list {
                 let delivery = state.inFlight.removeValue(forKey: offset)!
@@ -183,6 +202,7 @@ final class ConsumerGroup: Sendable {
                 Self.queueRedelivery(offset, count: delivery.count, returnedBy: key, in: &state)
             }
             state.members[key]?.lastSeenMilliseconds = currentTimeNanoseconds() / 1_000_000
+            Self.forgetSettledAway(settled, of: key, in: &state)
         }
         pump()
     }

@@ -13,14 +13,26 @@ struct GroupConsumption: Sendable {
     var count: Int?
     var follow: Bool
     var format: RecordFormat
+    /// `--exec`: a command handles the records instead of standard output.
+    var exec: ExecConsumption?
 
     /// Joins, prints until done (see `consume --help`), acknowledges and leaves. After SIGINT or
     /// SIGTERM it does the same, then exits with 128 + the signal's number.
     func run(_ client: ImmutaClient) async throws {
         let signals = SignalStop()
+        // --max-in-flight bounds this member too, in a group that exists; with --exec the member
+        // holds no more than the command's batch unless told otherwise.
         let consumer = try await client.joinGroup(
-            topic, group: group, from: start, options: options, stopWhenIdle: !follow)
-        let outcome = await signals.run { try await deliver(consumer) }
+            topic, group: group, from: start, options: options, stopWhenIdle: !follow,
+            maxInFlight: options.maxInFlight ?? exec?.batch)
+        let outcome = await signals.run {
+            if let exec {
+                let summary = try await exec.run(consumer, limit: count ?? .max)
+                printError(summary.description)
+            } else {
+                try await deliver(consumer)
+            }
+        }
         do {
             try await consumer.flushAcks()
             try await consumer.leave()
