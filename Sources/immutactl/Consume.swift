@@ -2,6 +2,10 @@ import ArgumentParser
 import Immuta
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `immutactl consume TOPIC`: print records to standard output, alone or as a consumer-group member.
 struct Consume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -140,9 +144,26 @@ struct Consume: AsyncParsableCommand {
         var end: UInt64?
         var pending = fetch(try await start?.resolve(client, topic: topic) ?? .earliest, remaining)
         let (to, until) = (self.to, self.until)
+        // Consuming into a file (`consume T > records.txt`) shows progress on standard error.
+        var progress: Progress?
+        var summary = ConsumeSummary()
+        defer {
+            if let progress {
+                progress.finish()
+                printError("consumed \(summary.description(topic))")
+            }
+        }
         while true {
             let result = try await pending.value
-            if end == nil { end = result.logEndOffset }
+            if end == nil {
+                end = result.logEndOffset
+                if Progress.isRegularFile(STDOUT_FILENO) {
+                    let first = result.records.first?.offset ?? result.nextOffset
+                    let stop = min(result.logEndOffset, to ?? .max)
+                    let known = follow ? nil : min(UInt64(remaining), stop > first ? stop - first : 0)
+                    progress = Progress("consume \(topic)", totalRecords: known)
+                }
+            }
             var records = result.records[...]
             if !follow, let end { records = records.prefix { $0.offset < end } }
             // --to and --until end the run at the first record past them, --follow or not.
@@ -156,11 +177,34 @@ struct Consume: AsyncParsableCommand {
             // Ask for the next records while these are written out.
             if !done { pending = fetch(.offset(result.nextOffset), remaining) }
             for record in records { try output.write(record, format: format) }
+            if let progress {
+                summary.add(records)
+                progress.add(records: records.count, bytes: records.reduce(0) { $0 + $1.payload.readableBytes })
+            }
             if done { return }
             if result.nextOffset >= result.logEndOffset {
                 // Caught up: the next fetch waits, so let the reader see everything so far.
                 try output.flush()
             }
         }
+    }
+}
+
+/// What a consume into a file wrote, for its closing line.
+struct ConsumeSummary {
+    var count = 0
+    var first: UInt64?
+    var last: UInt64 = 0
+
+    mutating func add(_ records: ArraySlice<ImmutaRecord>) {
+        guard let head = records.first, let tail = records.last else { return }
+        count += records.count
+        if first == nil { first = head.offset }
+        last = tail.offset
+    }
+
+    func description(_ topic: String) -> String {
+        guard let first else { return "0 records of \(topic)" }
+        return count == 1 ? "1 record of \(topic): offset \(first)" : "\(count) records of \(topic): offsets \(first)..\(last)"
     }
 }

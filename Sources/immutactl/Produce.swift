@@ -111,8 +111,17 @@ struct Produce: AsyncParsableCommand {
         var inFlight: [Task<ProduceResult, any Error>] = []
         var summary = ProduceSummary()
         var failure: (any Error)?
+        // Input from a file (`produce T < records.txt`) shows progress, by the file's bytes.
+        let progress = Progress(
+            "produce \(topic)", totalBytes: Progress.fileSize(STDIN_FILENO), quiet: !Progress.isRegularFile(STDIN_FILENO))
         func settle(_ task: Task<ProduceResult, any Error>) async {
-            do { summary.add(try await task.value) } catch { failure = failure ?? error }
+            do {
+                let result = try await task.value
+                summary.add(result)
+                progress.add(records: result.count, bytes: 0)
+            } catch {
+                failure = failure ?? error
+            }
         }
         do {
             while failure == nil {
@@ -121,6 +130,8 @@ struct Produce: AsyncParsableCommand {
                     into: &records, maxRecords: batch, maxBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes,
                     tooLarge: tooLarge)
                 if count == 0 { break }
+                // The input bytes the batch took: its records and their separators.
+                progress.add(records: 0, bytes: records.readableBytes - 7 * count)
                 if inFlight.count >= Self.batchesInFlight { await settle(inFlight.removeFirst()) }
                 if failure != nil { break }
                 let (topic, ack) = (topic, ack.ack)
@@ -133,6 +144,7 @@ struct Produce: AsyncParsableCommand {
             failure = failure ?? error
         }
         for task in inFlight { await settle(task) }
+        progress.finish()
         await producer.close()
         if let failure {
             // Report what did land (a prefix of the input), so a retry can skip it.

@@ -37,7 +37,12 @@ struct OnlineExport {
                     header = try await reader.measure()
                 }
                 if layout == .header { try output.writer.write(SeedHeader.bytes(header ?? (0, 0))) }
-                let measured = try await reader.copy(to: output.writer, startingAt: layout == .header ? UInt64(SeedFormat.headerSize) : 0)
+                // Shown when the records go to a file, not to a terminal or a pipe's reader.
+                let progress = Progress(
+                    "export \(topic)", totalRecords: end - first, quiet: !output.isSeekable && !Progress.isRegularFile(STDOUT_FILENO))
+                defer { progress.finish() }
+                let measured = try await reader.copy(
+                    to: output.writer, startingAt: layout == .header ? UInt64(SeedFormat.headerSize) : 0, progress: progress)
                 try output.finish(header: layout == .header ? SeedHeader.bytes(measured) : nil)
             } catch {
                 output.abandon()
@@ -101,7 +106,9 @@ struct SnapshotReader {
     }
 
     /// Writes the records in the seed format, returning their header.
-    func copy(to writer: OutputWriter, startingAt start: UInt64) async throws -> (count: UInt64, lastRecordPosition: UInt64) {
+    func copy(to writer: OutputWriter, startingAt start: UInt64, progress: Progress) async throws
+        -> (count: UInt64, lastRecordPosition: UInt64)
+    {
         var position = start
         var last: UInt64 = 0
         var count: UInt64 = 0
@@ -113,6 +120,7 @@ struct SnapshotReader {
             last = position
             position += UInt64(RecordFraming.headerSize + record.payload.readableBytes)
             count += 1
+            progress.add(records: 1, bytes: RecordFraming.headerSize + record.payload.readableBytes)
         }
         return (count, last)
     }

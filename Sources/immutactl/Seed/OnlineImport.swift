@@ -75,14 +75,23 @@ struct OnlineImport {
         var inFlight: [Task<ProduceResult, any Error>] = []
         var summary = ImportSummary()
         var failure: (any Error)?
+        let progress = Progress("import into \(topic)", totalRecords: scan.records, totalBytes: source.size)
+        defer { progress.finish() }
         func settle(_ task: Task<ProduceResult, any Error>) async {
-            do { summary.add(try await task.value) } catch { failure = failure ?? error }
+            do {
+                let result = try await task.value
+                summary.add(result)
+                progress.add(records: result.count, bytes: 0)
+            } catch {
+                failure = failure ?? error
+            }
         }
         do {
             while failure == nil, let chunk = try chunks.next(allocator: allocator) {
                 if inFlight.count >= Self.chunksInFlight { await settle(inFlight.removeFirst()) }
                 if failure != nil { break }
                 let topic = topic
+                progress.add(records: 0, bytes: chunk.framed.readableBytes)
                 inFlight.append(
                     Task(executorPreference: executor) {
                         try await producer.produce(topic, framedRecords: chunk.framed, count: chunk.count, ack: .fsync)

@@ -1,0 +1,116 @@
+import Dispatch
+import ImmutaLocks
+import ImmutaStorage
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Progress of long work on standard error: on a terminal, one line redrawn four times a second
+/// (records, bytes, records/s, and the share done with an ETA when the total is known); when
+/// standard error is not a terminal, a plain line every 10 s, so a long run under a service
+/// manager still says where it is. The caller prints its own summary at the end.
+///
+/// Kept small by hand: the mirrored packages offer no terminal progress library, and a line of
+/// text is all this needs.
+final class Progress {
+    private let shown: ProgressLine
+    /// Nil when quiet. (A dispatch source that was never resumed must not be released: that
+    /// traps in libdispatch, so one is made only when it will run.)
+    private let timer: (any DispatchSourceTimer)?
+
+    /// - Parameter quiet: show nothing.
+    init(_ label: String, totalRecords: UInt64? = nil, totalBytes: UInt64? = nil, quiet: Bool = false) {
+        let shown = ProgressLine(label: label, totalRecords: totalRecords, totalBytes: totalBytes)
+        self.shown = shown
+        guard !quiet, getenv("IMMUTA_NO_PROGRESS") == nil else {
+            timer = nil
+            return
+        }
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        self.timer = timer
+        // IMMUTA_PROGRESS_INTERVAL_MS redraws more often: the tests' way to see a line at once.
+        let requested = getenv("IMMUTA_PROGRESS_INTERVAL_MS").flatMap { Int(String(cString: $0)) }.map { max(1, $0) }
+        let interval: DispatchTimeInterval = .milliseconds(requested ?? (shown.onTerminal ? 250 : 10_000))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { shown.draw() }
+        timer.resume()
+    }
+
+    deinit { timer?.cancel() }
+
+    func add(records: Int, bytes: Int) { shown.add(records: records, bytes: bytes) }
+
+    /// Stops drawing and clears the line, before the caller's summary.
+    func finish() {
+        timer?.cancel()
+        shown.clear()
+    }
+}
+
+/// What ``Progress`` draws, shared with its timer's handler.
+final class ProgressLine: Sendable {
+    private struct Counts {
+        var records: UInt64 = 0
+        var bytes: UInt64 = 0
+        var drawn = false
+    }
+
+    let label: String
+    /// Records, or bytes, expected in all, when known.
+    let totalRecords: UInt64?
+    let totalBytes: UInt64?
+    let onTerminal = isatty(STDERR_FILENO) == 1
+    private let counts = Locked(Counts())
+    private let started = ContinuousClock.now
+
+    init(label: String, totalRecords: UInt64?, totalBytes: UInt64?) {
+        self.label = label
+        self.totalRecords = totalRecords
+        self.totalBytes = totalBytes
+    }
+
+    func add(records: Int, bytes: Int) {
+        counts.withLock {
+            $0.records += UInt64(records)
+            $0.bytes += UInt64(bytes)
+        }
+    }
+
+    func clear() {
+        let drawn = counts.withLock { counts in
+            defer { counts.drawn = false }
+            return counts.drawn
+        }
+        if onTerminal && drawn { printError("\r\u{1B}[K", terminator: "") }
+    }
+
+    /// The line as it stands now.
+    var line: String {
+        let (records, bytes) = counts.withLock { ($0.records, $0.bytes) }
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = max(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, 0.001)
+        let rate = Double(records) / seconds
+        var parts = ["\(label): \(Progress.grouped(records))" + (totalRecords.map { " of \(Progress.grouped($0))" } ?? "") + " records"]
+        parts.append(Quantities.describe(bytes: bytes) + (totalBytes.map { " of " + Quantities.describe(bytes: $0) } ?? ""))
+        parts.append("\(Progress.grouped(UInt64(rate))) records/s")
+        // The share done, by records when their total is known, else by bytes.
+        let (done, total) = totalRecords.map { (records, $0) } ?? totalBytes.map { (bytes, $0) } ?? (0, 0)
+        if total > 0 {
+            parts.append("\(min(100, done * 100 / total))%")
+            if done > 0 && done < total { parts.append("ETA \(Progress.clock(seconds * Double(total - done) / Double(done)))") }
+        }
+        return parts.joined(separator: " · ")
+    }
+
+    func draw() {
+        let text = line
+        if onTerminal {
+            counts.withLock { $0.drawn = true }
+            printError("\r\u{1B}[K" + text, terminator: "")
+        } else {
+            printError(text)
+        }
+    }
+}
