@@ -2,11 +2,13 @@ import Foundation
 import Immuta
 import ImmutaStorage
 
-/// What `status` shows of the daemon, from two STATS half a second apart (for the rates).
+/// What `status` and `top` show of the daemon: its STATS, with the rates between two of them.
 struct DaemonFigures {
     var stats: [String: Int64]
     var recordsInPerSecond: Int64
     var recordsOutPerSecond: Int64
+    var bytesInPerSecond: Int64
+    var bytesOutPerSecond: Int64
 
     /// A write stuck longer than this makes the daemon unhealthy (exit 1).
     static let stuckWriteMilliseconds: Int64 = 10_000
@@ -14,14 +16,26 @@ struct DaemonFigures {
 
     /// Nil when the user may not read the daemon's figures (they need an access grant).
     static func sample(_ client: ImmutaClient) async throws -> DaemonFigures? {
-        // A user without any access grant gets only the uptime and pid.
         let first = try await client.stats()
         guard first["topics"] != nil else { return nil }
+        let start = ContinuousClock.now
         try await Task.sleep(for: sampleInterval)
-        let second = try await client.stats()
-        let perSecond = Int64((Duration.seconds(1) / sampleInterval).rounded())
-        func rate(_ name: String) -> Int64 { max(0, (second[name, default: 0] - first[name, default: 0]) * perSecond) }
-        return DaemonFigures(stats: second, recordsInPerSecond: rate("records_produced"), recordsOutPerSecond: rate("records_delivered"))
+        return DaemonFigures(from: first, to: try await client.stats(), over: ContinuousClock.now - start)
+    }
+
+    /// The figures of `second`, with rates from the counters' growth since `first`, `elapsed`
+    /// earlier. Nil when STATS left out the figures (a user without any access grant gets only
+    /// the uptime and pid).
+    init?(from first: [String: Int64], to second: [String: Int64], over elapsed: Duration) {
+        guard second["topics"] != nil else { return nil }
+        func rate(_ name: String) -> Int64 {
+            perSecond(second[name, default: 0] - first[name, default: 0], over: elapsed)
+        }
+        stats = second
+        recordsInPerSecond = rate("records_produced")
+        recordsOutPerSecond = rate("records_delivered")
+        bytesInPerSecond = rate("bytes_produced")
+        bytesOutPerSecond = rate("bytes_delivered")
     }
 
     var pid: Int64 { stats["pid", default: 0] }
@@ -59,4 +73,13 @@ struct DaemonFigures {
             ("longest_append_ms", .int(stats["longest_append_ms", default: 0])),
         ]
     }
+}
+
+/// `growth` per second over `elapsed`, rounded; 0 for a counter that went back (a restarted
+/// daemon) or no time at all.
+func perSecond(_ growth: Int64, over elapsed: Duration) -> Int64 {
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    guard growth > 0, seconds > 0 else { return 0 }
+    let rate = (Double(growth) / seconds).rounded()
+    return rate < Double(Int64.max) ? Int64(rate) : .max
 }

@@ -30,7 +30,22 @@ extension AccessControlTests {
             let shownGroups = try #require(try groupList.result.json() as? [[String: Any]], "\(who): \(groupList.text)")
             let names = Set(shownGroups.compactMap { entry in (entry["topic"] as? String).map { "\($0)/\(entry["group"] as? String ?? "?")" } })
             #expect(names == groups, "\(who) sees \(groupList.result.out)")
+            // top shows the same topics and groups.
+            let top = try await daemon.expect(0, as: user, ["top", "--json"])
+            let snapshot = try #require(try top.result.json() as? [String: Any], "\(who): \(top.text)")
+            let topTopics = (snapshot["topics"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            #expect(Set(topTopics ?? []) == topics, "\(who) sees \(top.result.out)")
+            let topGroups = (snapshot["groups"] as? [[String: Any]])?.compactMap { entry in
+                (entry["topic"] as? String).map { "\($0)/\(entry["group"] as? String ?? "?")" }
+            }
+            #expect(Set(topGroups ?? []) == groups, "\(who) sees \(top.result.out)")
         }
+        // The daemon's own figures need a grant: top says so instead of showing them.
+        try await daemon.expect(0, as: users.stranger, ["top"], says: ["(the daemon's own figures need an access grant)", "no topics"])
+        let strangersTop = try await daemon.expect(0, as: users.stranger, ["top", "--json"])
+        #expect((try strangersTop.result.json() as? [String: Any])?["daemon"] is NSNull, "\(strangersTop.text)")
+        let rootsTop = try await daemon.expect(0, as: nil, ["top", "--json"])
+        #expect((try rootsTop.result.json() as? [String: Any])?["daemon"] is [String: Any], "\(rootsTop.text)")
         // A topic's groups: only those the user may see.
         let bobsOrders = try await daemon.expect(0, as: users.bob, ["group", "list", "orders", "--json"])
         #expect((try bobsOrders.result.json() as? [[String: Any]])?.compactMap { $0["group"] as? String } == ["bob-1"])
