@@ -49,11 +49,12 @@ final class TerminalSession: Sendable {
     /// Reads the terminal until `condition` holds for everything written so far.
     func waitForOutput(_ what: String, timeout: Duration = .seconds(30), _ condition: (String) -> Bool) async throws {
         let deadline = ContinuousClock.now + TestBudget.time(timeout)
-        // After the program exits, a few more rounds for the reader to take in its last output.
-        var roundsSinceExit = 0
+        // After the program exits, up to 5 s more for the reader to take in its last output (200 ms
+        // was too little on a loaded machine).
+        var exitedAt: ContinuousClock.Instant?
         while !condition(output) {
-            if !process.isRunning { roundsSinceExit += 1 }
-            guard ContinuousClock.now < deadline, roundsSinceExit < 20 else {
+            if !process.isRunning && exitedAt == nil { exitedAt = .now }
+            guard ContinuousClock.now < deadline, exitedAt.map({ ContinuousClock.now - $0 < TestBudget.time(.seconds(5)) }) ?? true else {
                 let how = process.isRunning ? "" : " (immutactl exited \(process.terminationStatus))"
                 throw DaemonTestError("the terminal never showed \(what)\(how); it shows:\n\(output.debugDescription)")
             }
