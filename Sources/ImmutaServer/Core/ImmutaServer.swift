@@ -117,7 +117,7 @@ public final class ImmutaServer: Service, Sendable {
                 server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
             } catch {
                 try? await group.shutdownGracefully()
-                throw SocketPathError(path: path, reason: Self.bindFailure(error))
+                throw SocketPathError(path: path, reason: Self.bindFailure(error, path: path))
             }
             owner.bound()
             ownership = owner
@@ -200,13 +200,18 @@ public final class ImmutaServer: Service, Sendable {
     }
 
     /// What a failed bind means for an operator.
-    private static func bindFailure(_ error: any Error) -> String {
+    private static func bindFailure(_ error: any Error, path: String) -> String {
         if let error = error as? IOError {
+            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
             switch error.errnoCode {
+            case ENOENT where access(directory, F_OK) == 0:
+                return "cannot be created in \(directory) (a file system that takes no sockets, such as /proc); choose another --socket"
             case ENOENT: return "cannot be created: its directory does not exist; create it or choose another --socket"
             case EACCES, EPERM: return "cannot be created: permission denied in its directory"
             case EADDRINUSE: return "is in use by another process"
-            default: return "cannot be bound: \(error)"
+            case ENOTDIR: return "cannot be created: part of its directory path is a file, not a directory; choose another --socket"
+            case EROFS: return "cannot be created: its directory is on a read-only file system; choose another --socket"
+            default: return "cannot be bound: \(String(cString: strerror(error.errnoCode))); choose another --socket"
             }
         }
         if case .unixDomainSocketPathTooLong = error as? SocketAddressError {
