@@ -13,6 +13,11 @@ struct Consume: AsyncParsableCommand {
             With --group, consume joins a consumer group: the daemon shares the records among the \
             group's members, and each record is acknowledged once it has been written to standard \
             output. Without --follow the member stops once the group has nothing left for it.
+
+            Examples:
+              immutactl consume orders
+              immutactl consume orders --from -10 --follow
+              immutactl consume orders --group billing --follow
             """)
 
     /// The most one fetch asks for; the daemon also cuts a fetch at a segment boundary.

@@ -8,6 +8,10 @@ struct Export: AsyncParsableCommand {
         discussion: """
             Every record's checksum is checked on the way. Runs on a data directory that no daemon has \
             open. The file is replaced if it exists.
+
+            Examples:
+              immutactl export orders orders.immuta --data-dir ./data
+              immutactl export orders - --data-dir ./data --from 1000 | gzip > orders.gz
             """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {

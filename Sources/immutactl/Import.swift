@@ -10,6 +10,10 @@ struct Import: AsyncParsableCommand {
             The file holds records back to back (an 8-byte little-endian size, then the payload), \
             optionally after the 16-byte header of later immuta versions. Runs on a data directory \
             that no daemon has open; the records are on disk when it exits.
+
+            Examples:
+              immutactl import orders orders.immuta --data-dir ./data --create
+              immutactl import orders old.log --data-dir ./data --layout plain
             """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {

@@ -5,7 +5,11 @@ import Immuta
 struct TopicDelete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a topic and all its records.")
+        abstract: "Delete a topic and all its records.",
+        discussion: """
+            Examples:
+              immutactl topic delete scratch
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 
