@@ -22,7 +22,7 @@ struct AclCheck: AsyncParsableCommand {
     @Option(help: "The user, by name or uid (default: you).")
     var user: String?
 
-    @Option(help: "The topic.")
+    @Option(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
     @Option(help: "produce, consume or admin.")

@@ -22,7 +22,7 @@ struct TopicConfig: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var name: String
 
     @Option(name: .customLong("set"), help: ArgumentHelp("A setting to change, as KEY=VALUE (repeatable).", valueName: "key=value"))

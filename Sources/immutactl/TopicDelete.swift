@@ -13,7 +13,7 @@ struct TopicDelete: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var name: String
 
     func validate() throws {

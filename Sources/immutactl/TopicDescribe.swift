@@ -15,7 +15,7 @@ struct TopicDescribe: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var name: String
 
     @Flag(help: "Print one JSON object.")
