@@ -20,6 +20,12 @@
 #   /etc/immuta/immuta.conf              (only when absent: an edited configuration is never replaced; one
 #                                         without access rules gets the immuta group's old rights appended)
 #   $PREFIX/share/doc/immuta/*.md        (when docs/ has them)
+#   $PREFIX/share/man/man1/immutactl.1, $PREFIX/share/man/man8/immutad.8   (from man/, committed)
+#   immutactl's shell completions, made by the built immutactl (--generate-completion-script), where each
+#   shell looks under PREFIX (for PREFIX=/usr, where Debian's packages put theirs):
+#     $PREFIX/share/bash-completion/completions/immutactl
+#     $PREFIX/share/zsh/site-functions/_immutactl       (/usr/share/zsh/vendor-completions/_immutactl for /usr)
+#     $PREFIX/share/fish/vendor_completions.d/immutactl.fish
 # /var/lib/immuta and /run/immuta are made by systemd (StateDirectory=, RuntimeDirectory=, the socket unit),
 # so no tmpfiles.d entry is needed. Without DESTDIR, and when systemd runs, the user is created and the
 # units are loaded; start with `systemctl enable --now immuta.socket`.
@@ -46,7 +52,8 @@ for binary in immutad immutactl; do
     [[ -x $bin_dir/$binary ]] || fail "$bin_dir/$binary was not built; run 'swift build -c release' and check that \
 the $binary product exists in Package.swift (or point BUILD_BIN_DIR at the built binaries)"
 done
-for file in systemd/immuta.service systemd/immuta.socket systemd/immuta.sysusers etc/immuta.conf; do
+for file in systemd/immuta.service systemd/immuta.socket systemd/immuta.sysusers etc/immuta.conf man/immutactl.1 \
+    man/immutad.8; do
     [[ -f $source_root/$file ]] || fail "$source_root/$file is missing from the source tree"
 done
 
@@ -96,6 +103,27 @@ if ((${#docs[@]})); then
     install -d "$DESTDIR$PREFIX/share/doc/immuta"
     install -m 0644 "${docs[@]}" "$DESTDIR$PREFIX/share/doc/immuta/"
 fi
+
+# The pages name /usr/local/share/doc/immuta in SEE ALSO; point it at PREFIX, as for the unit.
+for page in man/immutactl.1 man/immutad.8; do
+    section=${page##*.}
+    install -d "$DESTDIR$PREFIX/share/man/man$section"
+    sed "s#/usr/local/share/doc/immuta#$PREFIX/share/doc/immuta#g" "$source_root/$page" \
+        >"$DESTDIR$PREFIX/share/man/man$section/${page#man/}"
+    chmod 0644 "$DESTDIR$PREFIX/share/man/man$section/${page#man/}"
+done
+
+# Completions come from the binary being installed, so they always match its commands.
+zsh_dir=$PREFIX/share/zsh/site-functions
+if [[ $PREFIX == /usr ]]; then zsh_dir=/usr/share/zsh/vendor-completions; fi
+for completion in "bash $PREFIX/share/bash-completion/completions/immutactl" "zsh $zsh_dir/_immutactl" \
+    "fish $PREFIX/share/fish/vendor_completions.d/immutactl.fish"; do
+    read -r shell target <<<"$completion"
+    install -d "$(dirname "$DESTDIR$target")"
+    "$bin_dir/immutactl" --generate-completion-script "$shell" >"$DESTDIR$target" && [[ -s $DESTDIR$target ]] ||
+        fail "$bin_dir/immutactl --generate-completion-script $shell printed no completion script"
+    chmod 0644 "$DESTDIR$target"
+done
 
 if [[ -z $DESTDIR && -d /run/systemd/system ]]; then
     systemd-sysusers /etc/sysusers.d/immuta.conf

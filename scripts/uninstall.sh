@@ -19,6 +19,10 @@ rm -f "$DESTDIR$PREFIX/bin/immutad" "$DESTDIR$PREFIX/bin/immutactl" \
     "$DESTDIR/etc/systemd/system/immuta.service" "$DESTDIR/etc/systemd/system/immuta.socket" \
     "$DESTDIR/etc/sysusers.d/immuta.conf"
 rm -rf "$DESTDIR$PREFIX/share/doc/immuta"
+rm -f "$DESTDIR$PREFIX/share/man/man1/immutactl.1" "$DESTDIR$PREFIX/share/man/man8/immutad.8" \
+    "$DESTDIR$PREFIX/share/bash-completion/completions/immutactl" "$DESTDIR$PREFIX/share/zsh/site-functions/_immutactl" \
+    "$DESTDIR$PREFIX/share/fish/vendor_completions.d/immutactl.fish"
+if [[ $PREFIX == /usr ]]; then rm -f "$DESTDIR/usr/share/zsh/vendor-completions/_immutactl"; fi
 
 config=$DESTDIR/etc/immuta/immuta.conf
 if [[ -e $config ]]; then

@@ -10,6 +10,11 @@ struct AclCheck: AsyncParsableCommand {
             Asks the running daemon, so the answer follows the rules it has loaded (after a reload too). \
             Without --user it checks your own access; checking another user needs admin on every topic. \
             Exit status: 0 when allowed, 1 when denied.
+
+            Examples:
+              immutactl acl check --topic orders --op consume
+              immutactl acl check --user alice --topic payments --op produce
+              immutactl acl check --topic orders --op consume --group billing --json
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -17,7 +22,7 @@ struct AclCheck: AsyncParsableCommand {
     @Option(help: "The user, by name or uid (default: you).")
     var user: String?
 
-    @Option(help: "The topic.")
+    @Option(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
     @Option(help: "produce, consume or admin.")

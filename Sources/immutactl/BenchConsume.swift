@@ -11,6 +11,9 @@ struct BenchConsume: AsyncParsableCommand {
             Fills the topic with --count records of --size bytes first, unless it already holds that many, \
             then measures reading --count records from the earliest through one subscription with \
             generous credit.
+
+            Examples:
+              immutactl bench consume --size 100 --count 1000000
             """)
 
     /// Credit granted to the subscription: the daemon may run this far ahead of the reader.

@@ -17,6 +17,9 @@ struct BenchGroup: AsyncParsableCommand {
             Fills the topic with --count records of --size bytes first, unless it already holds that many, \
             then measures one member of a new group, started at the earliest record, receiving and \
             acknowledging --count records (acks travel in batches), until its last ack reached the daemon.
+
+            Examples:
+              immutactl bench group --size 100 --count 100000 --max-in-flight 1000
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -9,6 +9,10 @@ struct BenchProduce: AsyncParsableCommand {
         discussion: """
             Produces --count records of --size bytes in batches of --batch, --in-flight batches at a time, \
             into a topic with durability none (fsync with --ack fsync), and measures the wall time.
+
+            Examples:
+              immutactl bench produce --size 100 --count 1000000
+              immutactl bench produce --size 4K --count 100000 --ack fsync
             """)
 
     @OptionGroup var connection: ConnectionOptions

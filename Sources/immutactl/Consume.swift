@@ -20,6 +20,11 @@ struct Consume: AsyncParsableCommand {
             --exec CMD, each record is instead handed to CMD on its standard input and acknowledged \
             only when CMD exits 0; otherwise it goes back for redelivery. Without --follow the member \
             stops once the group has nothing left for it.
+
+            Examples:
+              immutactl consume orders --from -10 --follow
+              immutactl consume orders > orders.txt
+              immutactl consume orders --group billing --follow --exec './bill-one'
             """)
 
     /// The most one fetch asks for; the daemon also cuts a fetch at a segment boundary.

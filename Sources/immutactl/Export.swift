@@ -12,6 +12,11 @@ struct Export: AsyncParsableCommand {
             under a temporary name and renamed into place once complete and on disk, replacing any file \
             of that name. With --data-dir it reads a data directory that no daemon has open instead. \
             Every record's checksum is checked on the way.
+
+            Examples:
+              immutactl export orders orders.immuta
+              immutactl export orders - --from 1000 | gzip > orders.gz
+              immutactl export orders orders.immuta --data-dir /var/lib/immuta
             """)
 
     @OptionGroup var connection: ConnectionOptions

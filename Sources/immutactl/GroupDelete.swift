@@ -5,7 +5,11 @@ import Immuta
 struct GroupDelete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a consumer group that has no members, with its committed offset.")
+        abstract: "Delete a consumer group that has no members, with its committed offset.",
+        discussion: """
+            Examples:
+              immutactl group delete orders billing
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -6,7 +6,12 @@ import Immuta
 struct GroupDescribe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe",
-        abstract: "Show a consumer group's offsets, lag, in-flight records, settings and members.")
+        abstract: "Show a consumer group's offsets, lag, in-flight records, settings and members.",
+        discussion: """
+            Examples:
+              immutactl group describe orders billing
+              immutactl group describe orders billing --json
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 

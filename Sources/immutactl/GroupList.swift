@@ -5,7 +5,12 @@ import Immuta
 struct GroupList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List consumer groups with their offsets, lag, in-flight records and members.")
+        abstract: "List consumer groups with their offsets, lag, in-flight records and members.",
+        discussion: """
+            Examples:
+              immutactl group list
+              immutactl group list orders --json
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -11,6 +11,11 @@ struct GroupReset: AsyncParsableCommand {
             Give exactly one target. Without --execute it prints the current and the new offset and \
             changes nothing. Refused while the group has members unless --force; a forced reset \
             forgets what the members hold, and their later acks are refused.
+
+            Examples:
+              immutactl group reset orders billing --to-earliest
+              immutactl group reset orders billing --shift-by -100 --execute
+              immutactl group reset orders billing --to-datetime 2026-11-25T12:00:00Z
             """)
 
     @OptionGroup var connection: ConnectionOptions

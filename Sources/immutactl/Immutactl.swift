@@ -12,6 +12,11 @@ struct Immutactl: AsyncParsableCommand {
             when it exists, else /run/immuta/immuta.sock). verify, repair, import and export work on a data \
             directory that no daemon has open and take --data-dir instead. --socket and --json may also come \
             before the command's name.
+
+            Examples:
+              immutactl topic create orders
+              seq 1 3 | immutactl produce orders
+              immutactl consume orders --from earliest --follow
             """,
         version: "immutactl \(immutaVersion)",
         subcommands: [

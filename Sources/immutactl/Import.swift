@@ -16,6 +16,11 @@ struct Import: AsyncParsableCommand {
             acknowledged once on disk; other producers' records may land between two chunks. With \
             --data-dir it writes a data directory that no daemon has open instead. (The older order, \
             TOPIC then FILE, is still accepted when it is unambiguous.)
+
+            Examples:
+              immutactl import orders.immuta orders --create
+              immutactl export orders - | immutactl import - orders-copy --create
+              immutactl import old.log orders --layout plain --data-dir /var/lib/immuta
             """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {

@@ -20,6 +20,11 @@ struct Produce: AsyncParsableCommand {
             Records are sent in batches as they are read: a batch holds up to --batch records and is \
             sent early when no more input arrives within 2 ms. Every batch is atomic, and records keep their \
             input order. The first and last offsets are printed on standard error.
+
+            Examples:
+              echo 'hello' | immutactl produce orders
+              seq 1 1000 | immutactl produce orders --ack write
+              immutactl produce images --file photo.jpg
             """)
 
     /// Batches sent before waiting for the oldest one's acknowledgement.

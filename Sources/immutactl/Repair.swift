@@ -19,6 +19,10 @@ struct Repair: AsyncParsableCommand {
             Consumer groups that had committed past the new end are moved back to it. The topic is \
             verified again; the exit status is 0 when it is clean. Copy the directory first if you may \
             want the records after the damage.
+
+            Examples:
+              immutactl repair --data-dir /var/lib/immuta orders
+              immutactl repair --data-dir ./data orders --yes
             """)
 
     @Option(help: ArgumentHelp("The data directory (the one immutad's --data-dir names).", valueName: "dir"))

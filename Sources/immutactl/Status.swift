@@ -10,6 +10,10 @@ struct Status: AsyncParsableCommand {
             Identity comes from the kernel (SO_PEERCRED) and the host's user database: the uid, gid and \
             groups that the access rules judge. One who administers every topic sees every connection; \
             anyone else sees only their own user's.
+
+            Examples:
+              immutactl status
+              immutactl status --json
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -5,5 +5,10 @@ struct TopicCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topic",
         abstract: "Create, list, describe and delete topics.",
+        discussion: """
+            Examples:
+              immutactl topic create orders
+              immutactl topic list
+            """,
         subcommands: [TopicCreate.self, TopicList.self, TopicDescribe.self, TopicConfig.self, TopicDelete.self])
 }

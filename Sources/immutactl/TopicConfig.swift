@@ -11,13 +11,18 @@ struct TopicConfig: AsyncParsableCommand {
             Keys: durability (none, fsync, interval:MS), segment_bytes, max_record_bytes, retention_bytes \
             (a size or none), retention_age (a duration or none). A change applies to what comes next (the \
             next append, the next segment, the next retention pass) and is kept in topic.json.
+
+            Examples:
+              immutactl topic config orders
+              immutactl topic config orders --set retention_age=30d
+              immutactl topic config logs --set durability=none --set retention_bytes=1GB
             """)
 
     static let keys = ["durability", "segment_bytes", "max_record_bytes", "retention_bytes", "retention_age"]
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var name: String
 
     @Option(name: .customLong("set"), help: ArgumentHelp("A setting to change, as KEY=VALUE (repeatable).", valueName: "key=value"))

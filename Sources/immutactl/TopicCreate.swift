@@ -10,6 +10,11 @@ struct TopicCreate: AsyncParsableCommand {
         discussion: """
             Options left out take the daemon's defaults. Sizes are bytes, or take a \
             suffix K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024) or KB, MB, GB, TB (powers of 1000). Durations take ms, s, m, h or d (e.g. 90s, 7d).
+
+            Examples:
+              immutactl topic create orders
+              immutactl topic create logs --durability none --retention-age 7d
+              immutactl topic create media --max-record-bytes 8MiB --retention-bytes 1TB
             """)
 
     @OptionGroup var connection: ConnectionOptions

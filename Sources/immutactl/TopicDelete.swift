@@ -5,11 +5,15 @@ import Immuta
 struct TopicDelete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a topic and all its records.")
+        abstract: "Delete a topic and all its records.",
+        discussion: """
+            Examples:
+              immutactl topic delete scratch
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var name: String
 
     func validate() throws {

@@ -6,11 +6,16 @@ import Immuta
 struct TopicDescribe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe",
-        abstract: "Show a topic's settings, offsets and size.")
+        abstract: "Show a topic's settings, offsets and size.",
+        discussion: """
+            Examples:
+              immutactl topic describe orders
+              immutactl topic describe orders --json
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var name: String
 
     @Flag(help: "Print one JSON object.")

@@ -6,7 +6,12 @@ import ImmutaStorage
 struct TopicList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the topics with their record counts, next offsets, sizes and durability.")
+        abstract: "List the topics with their record counts, next offsets, sizes and durability.",
+        discussion: """
+            Examples:
+              immutactl topic list
+              immutactl topic list --json
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 

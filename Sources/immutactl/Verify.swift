@@ -8,6 +8,10 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             Reads the files only and changes nothing. Prints each problem with its file and byte position. \
             Exits with 1 when any problem is found.
+
+            Examples:
+              immutactl verify --data-dir /var/lib/immuta
+              immutactl verify --data-dir ./data orders --json
             """)
 
     @Option(help: ArgumentHelp("The data directory (the one immutad's --data-dir names).", valueName: "dir"))

@@ -26,16 +26,19 @@ struct Immutad: AsyncParsableCommand {
             """,
         version: immutaVersion)
 
-    @Option(name: .long, help: "Configuration file (YAML; see etc/immuta.conf).")
+    @Option(name: .long, help: ArgumentHelp("Configuration file (YAML; see etc/immuta.conf).", valueName: "file"))
     var config: String?
 
-    @Option(name: .long, help: "Directory holding topics and group offsets (default ./data, or the config's data_dir).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Directory holding topics and group offsets (default ./data, or the config's data_dir).", valueName: "dir"))
     var dataDir: String?
 
-    @Option(name: .long, help: "Unix socket to listen on when systemd passes none (default ./immuta.sock).")
+    @Option(
+        name: .long, help: ArgumentHelp("Unix socket to listen on when systemd passes none (default ./immuta.sock).", valueName: "path"))
     var socket: String?
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String?
 
     @Flag(name: .long, help: "Log to the systemd journal even when standard error is not connected to it.")

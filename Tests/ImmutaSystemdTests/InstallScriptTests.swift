@@ -3,10 +3,11 @@ import Testing
 
 /// scripts/install.sh and scripts/uninstall.sh into a DESTDIR. They run from a copy of the source tree
 /// with stand-in binaries (BUILD_BIN_DIR) and a stand-in default configuration, so that the test needs
-/// neither a release build nor the real etc/immuta.conf.
+/// neither a release build nor the real etc/immuta.conf. The stand-in immutactl prints a line for
+/// --generate-completion-script SHELL, standing for the script the real one prints.
 @Suite("install.sh and uninstall.sh", .timeLimit(.minutes(5)))
 struct InstallScriptTests {
-    /// A copy of what the scripts read: scripts/, systemd/, etc/immuta.conf, and a directory with
+    /// A copy of what the scripts read: scripts/, systemd/, man/, etc/immuta.conf, and a directory with
     /// executable immutad and immutactl.
     struct Sandbox {
         let directory: TemporaryDirectory
@@ -21,12 +22,13 @@ struct InstallScriptTests {
                 #expect(mkdir(path, 0o755) == 0)
             }
             let copy = try ChildProcess.run(
-                ["cp", "-R", Paths.packageRoot + "/scripts", Paths.packageRoot + "/systemd", source])
+                ["cp", "-R", Paths.packageRoot + "/scripts", Paths.packageRoot + "/systemd", Paths.packageRoot + "/man", source])
             #expect(copy.status == 0, "\(copy.standardError)")
             try writeFile(source + "/etc/immuta.conf", Self.defaultConfiguration)
-            for binary in ["immutad", "immutactl"] {
-                try writeFile(binaries + "/" + binary, "#!/bin/sh\n", mode: 0o755)
-            }
+            try writeFile(binaries + "/immutad", "#!/bin/sh\n", mode: 0o755)
+            try writeFile(
+                binaries + "/immutactl", "#!/bin/sh\n[ \"$1\" = --generate-completion-script ] && echo \"# $2 completion\"\nexit 0\n",
+                mode: 0o755)
         }
 
         /// Puts `text` where an earlier install left /etc/immuta/immuta.conf; returns its path.
@@ -74,6 +76,14 @@ struct InstallScriptTests {
                 == readFile(Paths.packageRoot + "/systemd/immuta.sysusers")
         )
         #expect(try readFile(destination + "/etc/immuta/immuta.conf") == Sandbox.defaultConfiguration)
+        for page in ["man1/immutactl.1", "man8/immutad.8"] {
+            let installedPage = try readFile(destination + "/opt/immuta/share/man/" + page)
+            #expect(installedPage.contains(".Pq Pa /opt/immuta/share/doc/immuta"), "\(page) names the documents under PREFIX")
+            #expect(!installedPage.contains("/usr/local/"), "\(page): every /usr/local path follows PREFIX")
+        }
+        for (shell, path) in Self.completions(prefix: "/opt/immuta") {
+            #expect(try readFile(destination + path) == "# \(shell) completion\n", "\(path)")
+        }
 
         // The daemon's data lives on; uninstall must not touch it.
         #expect(mkdir(destination + "/var", 0o755) == 0 && mkdir(destination + "/var/lib", 0o755) == 0)
@@ -85,10 +95,31 @@ struct InstallScriptTests {
         for path in [
             "/opt/immuta/bin/immutad", "/opt/immuta/bin/immutactl", "/etc/systemd/system/immuta.service",
             "/etc/systemd/system/immuta.socket", "/etc/sysusers.d/immuta.conf", "/etc/immuta/immuta.conf",
-        ] {
+            "/opt/immuta/share/man/man1/immutactl.1", "/opt/immuta/share/man/man8/immutad.8",
+        ] + Self.completions(prefix: "/opt/immuta").map(\.path) {
             #expect(!fileExists(destination + path), "\(path) is still there")
         }
         #expect(try readFile(destination + "/var/lib/immuta/00000000000000000000.log") == "records")
+    }
+
+    /// Where each shell's completion goes: under PREFIX where the shell looks, for /usr where Debian's
+    /// packages put theirs.
+    static func completions(prefix: String) -> [(shell: String, path: String)] {
+        [
+            ("bash", prefix + "/share/bash-completion/completions/immutactl"),
+            ("zsh", prefix == "/usr" ? "/usr/share/zsh/vendor-completions/_immutactl" : prefix + "/share/zsh/site-functions/_immutactl"),
+            ("fish", prefix + "/share/fish/vendor_completions.d/immutactl.fish"),
+        ]
+    }
+
+    @Test("PREFIX=/usr puts the completions and pages where Debian's packages put theirs, and uninstall finds them")
+    func prefixUsr() throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.run("install.sh", prefix: "/usr").status == 0)
+        let installed = Self.completions(prefix: "/usr").map(\.path) + ["/usr/share/man/man1/immutactl.1", "/usr/share/man/man8/immutad.8"]
+        for path in installed { #expect(fileExists(sandbox.destination + path), "\(path) is missing") }
+        #expect(try sandbox.run("uninstall.sh", prefix: "/usr").status == 0)
+        for path in installed { #expect(!fileExists(sandbox.destination + path), "\(path) is still there") }
     }
 
     @Test("an edited configuration is neither replaced by install nor removed by uninstall")

@@ -20,7 +20,7 @@ enum ExitStatus {
         let names = Set(allCommandNames(root))
         let arguments = GlobalOptions.rearranged(Array(CommandLine.arguments.dropFirst()), commandNames: names)
         do {
-            var command = try root.parseAsRoot(arguments)
+            var command = try await Self.parse(root, arguments)
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -37,6 +37,13 @@ enum ExitStatus {
             }
             root.exit(withError: error)
         }
+    }
+
+    /// Parses with the asynchronous parser when the tool is async: only it can run the shell
+    /// completions that ask the daemon for names (NameCompletion).
+    private static func parse(_ root: any ParsableCommand.Type, _ arguments: [String]) async throws -> any ParsableCommand {
+        if let root = root as? any AsyncParsableCommand.Type { return try await root.asyncParseAsRoot(arguments) }
+        return try root.parseAsRoot(arguments)
     }
 
     /// The status of an error that ArgumentParser would report as a plain failure (1).

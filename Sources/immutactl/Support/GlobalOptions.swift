@@ -6,6 +6,10 @@ import ArgumentParser
 /// option after the subcommand that declares it, so they are moved there before parsing.
 enum GlobalOptions {
     static func rearranged(_ arguments: [String], commandNames: Set<String>) -> [String] {
+        // A shell completion script calling back (`immutactl ---completion topic describe -- …`):
+        // ArgumentParser wants it exactly as the script wrote it, and the words after `--` are the
+        // command line being completed, not options of this run.
+        guard arguments.first != "---completion" else { return arguments }
         var leading: [String] = []
         var rest: [String] = []
         var index = 0
