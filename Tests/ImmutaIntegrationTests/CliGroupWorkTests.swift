@@ -98,7 +98,9 @@ import Testing
             #expect(info.maxInFlight == 1000)
             try await member.leave()
         }
-        // immutactl's --max-in-flight does the same for a group it did not create.
+        // immutactl's --max-in-flight does the same for a group it did not create. Its output is
+        // read once: records of 16 KiB fill the pipe, so it holds what it could not write.
+        try await client.produce("t", (0..<100).map { [UInt8](repeating: UInt8(ascii: "a") + UInt8($0 % 26), count: 16 << 10) }, ack: .write)
         let slow = try CliProcess(["consume", "t", "--group", "g", "--follow", "--max-in-flight", "5"], socket: cli.socket)
         #expect(await !slow.firstOutput().isEmpty)
         try await GroupTesting.eventually("the member holds 5") {
