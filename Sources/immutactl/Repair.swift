@@ -42,7 +42,9 @@ struct Repair: AsyncParsableCommand {
         let directory = try OfflineDataDirectory(dataDir, exclusive: true, alternative: nil)
         let path = directory.topicsDirectory + "/" + topic
         guard FileIO.exists(path) else { throw CLIError("no topic \(topic) in \(directory.topicsDirectory)") }
-        let before = try LogVerifier.verify(directory: path)
+        let progress = Progress("verify \(topic)", totalBytes: Progress.segmentDataBytes([path]))
+        let before = try LogVerifier.verify(directory: path) { progress.add(records: Int($0), bytes: Int($1)) }
+        progress.finish()
         print(before.text(name: topic))
         guard !before.isClean else {
             printError("nothing to repair: topic \(topic) verifies clean")

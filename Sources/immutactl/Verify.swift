@@ -31,10 +31,18 @@ struct Verify: AsyncParsableCommand {
         let directory = try OfflineDataDirectory(
             dataDir, exclusive: false, alternative: "verify a copy of the directory instead")
         let names = try topicNames(directory)
+        let progress = Progress("verify", totalBytes: Progress.segmentDataBytes(names.map { directory.topicsDirectory + "/" + $0 }))
         var reports: [(String, VerifyReport)] = []
         for name in names {
-            reports.append((name, try LogVerifier.verify(directory: directory.topicsDirectory + "/" + name)))
+            reports.append(
+                (
+                    name,
+                    try LogVerifier.verify(directory: directory.topicsDirectory + "/" + name) {
+                        progress.add(records: Int($0), bytes: Int($1))
+                    }
+                ))
         }
+        progress.finish()
         // Each group's offset log is a record log too; the daemon cuts a damaged one back to its
         // last intact commit at start, and this says so beforehand.
         var groupReports: [(String, VerifyReport)] = []

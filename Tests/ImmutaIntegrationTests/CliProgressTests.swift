@@ -44,6 +44,13 @@ import Testing
         }
         let consumed = try String(contentsOfFile: cli.dir.path + "/out.txt", encoding: .utf8)
         #expect(consumed == (0..<count).map { "line \($0)\n" }.joined(), "progress on standard error left the records alone")
+        // Offline: verify reads the segments with a share done by their bytes.
+        #expect(await cli.daemon.stop() == 0)
+        let verified = try await Self.onTerminal(cli, "verify --data-dir \(cli.dataDirectory)")
+        #expect(verified.status == 0, "\(verified.out)")
+        let frames = verified.out.components(separatedBy: "\r\u{1B}[K").filter { $0.hasPrefix("verify: ") }
+        #expect(frames.contains { $0.contains("%") && $0.contains("records/s") }, "\(verified.out.prefix(300))")
+        #expect(verified.out.contains("t: ok (") && verified.out.contains("u: ok ("), "\(verified.out.suffix(300))")
     }
 
     @Test func withoutATerminalProgressIsPlainLinesAndRecordsToATerminalShowNone() async throws {

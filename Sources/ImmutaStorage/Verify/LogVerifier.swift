@@ -28,7 +28,12 @@ public struct VerifyReport: Sendable, Hashable {
 /// reading the files only (it works on a directory no process has open, and changes nothing).
 public enum LogVerifier {
     /// Verifies the log in `directory`.
-    public static func verify(directory: String) throws -> VerifyReport {
+    ///
+    /// - Parameter afterSegment: called with the records and data bytes of each segment once it
+    ///   is checked, for progress.
+    public static func verify(directory: String, afterSegment: (_ records: UInt64, _ bytes: UInt64) -> Void = { _, _ in })
+        throws -> VerifyReport
+    {
         var report = VerifyReport()
         let names = try FileIO.list(directory)
         let dataBases = Set(names.compactMap { SegmentNames.baseOffset(of: $0, extension: SegmentNames.dataExtension) })
@@ -53,9 +58,11 @@ public enum LogVerifier {
             let index = try FileIO.readAll(indexPath)
             report.segments += 1
             report.bytes += UInt64(data.count)
+            let recordsBefore = report.records
             let count = try verifySegment(
                 base: base, data: data, dataPath: dataPath, index: index, indexPath: indexPath, report: &report)
             expectedBase = base + count
+            afterSegment(report.records - recordsBefore, UInt64(data.count))
         }
         return report
     }

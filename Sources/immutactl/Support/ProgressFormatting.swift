@@ -1,8 +1,24 @@
+import ImmutaStorage
+import SystemPackage
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 extension Progress {
+    /// The size of the segment data files in `directories`, for the share of the work done.
+    static func segmentDataBytes(_ directories: [String]) -> UInt64 {
+        var total: UInt64 = 0
+        for directory in directories {
+            for name in (try? FileIO.list(directory)) ?? [] where name.hasSuffix(".log") {
+                guard let fd = try? FileIO.open(directory + "/" + name, readOnly: true) else { continue }
+                total += (try? FileIO.size(fd, path: name)) ?? 0
+                try? fd.close()
+            }
+        }
+        return total
+    }
+
     /// Whether `fd` is a regular file: work that reads or writes one shows progress (records going
     /// to or coming from a terminal or a pipe are left alone).
     static func isRegularFile(_ fd: CInt) -> Bool {
