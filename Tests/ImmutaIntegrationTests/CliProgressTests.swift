@@ -19,7 +19,7 @@ import Testing
     @Test func produceConsumeExportAndImportDrawAProgressLineOnATerminal() async throws {
         let cli = try await CliDaemon()
         try await cli.expect(0, ["topic", "create", "t", "--durability", "none"])
-        let count = 200_000
+        let count = 50_000
         try Data((0..<count).map { "line \($0)\n" }.joined().utf8).write(to: URL(fileURLWithPath: cli.dir.path + "/in.txt"))
         let commands: [(String, String, String)] = [
             ("produce t --ack write < in.txt", "produce t: ", "produced \(count) records to t: offsets 0..\(count - 1)"),

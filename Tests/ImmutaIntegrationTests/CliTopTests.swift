@@ -44,8 +44,13 @@ import Testing
         try await Self.populate(cli.socket)
         let client = try await ImmutaClient.connect(socketPath: cli.socket)
         try await client.createTopic("busy", options: TopicOptions(durability: "none"))
+        // Writing before top takes its first reading, and all through its second.
+        try await client.produce("busy", [Array("tick".utf8)], ack: .write)
         let producer = Task {
-            while !Task.isCancelled { _ = try? await client.produce("busy", [Array("tick".utf8)], ack: .write) }
+            while !Task.isCancelled {
+                _ = try? await client.produce("busy", [Array("tick".utf8)], ack: .write)
+                try? await Task.sleep(for: .milliseconds(1))
+            }
         }
         let top = try await cli.expect(0, ["--json", "top"])
         producer.cancel()

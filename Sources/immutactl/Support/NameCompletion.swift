@@ -3,13 +3,21 @@ import Immuta
 import ImmutaLocks
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Shell completion of topic names, asked of the daemon while the user presses Tab (the completion
 /// scripts call `immutactl ---completion …` back). A daemon that is down, slow, or refuses gives
 /// no suggestions: Tab must never hang or print an error into the user's command line.
 enum NameCompletion {
-    /// How long Tab may wait for the daemon. A socket-activated daemon that is still starting
-    /// holds the connection in the backlog, so connecting alone is no proof of an answer.
-    static let deadline = Duration.milliseconds(500)
+    /// How long Tab may wait for the daemon (500 ms; IMMUTA_COMPLETION_TIMEOUT_MS changes it, for a
+    /// slow machine). A socket-activated daemon that is still starting holds the connection in the
+    /// backlog, so connecting alone is no proof of an answer.
+    static var deadline: Duration {
+        let requested = getenv("IMMUTA_COMPLETION_TIMEOUT_MS").flatMap { Int(String(cString: $0)) }
+        return .milliseconds(max(1, requested ?? 500))
+    }
 
     /// The topics whose names start with what is typed.
     static let topics = CompletionKind.custom { words, _, prefix in

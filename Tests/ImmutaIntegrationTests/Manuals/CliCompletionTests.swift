@@ -118,17 +118,21 @@ struct BashCompletion {
     }
 
     /// The completions offered for `line` (the last word is the one being completed).
-    func complete(_ line: String, socket: String? = nil) async throws -> [String] {
-        let result = try await run(line, socket: socket)
+    /// - Parameter patient: wait as long as the daemon takes (a loaded test machine can take more
+    ///   than Tab's 500 ms to answer); the deadline itself is tested with `run`.
+    func complete(_ line: String, socket: String? = nil, patient: Bool = true) async throws -> [String] {
+        let result = try await run(line, socket: socket, patient: patient)
         #expect(result.status == 0 && result.stderr.isEmpty, "completing '\(line)': \(result.stderr)")
         return result.lines
     }
 
-    func run(_ line: String, socket: String?) async throws -> CliResult {
+    func run(_ line: String, socket: String?, patient: Bool = false) async throws -> CliResult {
         let path = TestBinaries.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        var environment = ["PATH": path]
+        if patient { environment["IMMUTA_COMPLETION_TIMEOUT_MS"] = "60000" }
         return try await CliProcess(
             [dir.path + "/complete.sh", dir.path + "/immutactl.bash", line], socket: socket, executable: "/bin/bash",
-            environment: ["PATH": path]
+            environment: environment
         ).finish()
     }
 }
