@@ -108,28 +108,19 @@ struct Produce: AsyncParsableCommand {
         // ends it at once).
         let stop = SignalStop()
         reader.shouldStop = { stop.received != nil }
-        // Idempotent and ordered: a batch resent after a lost connection is not stored twice, and
-        // once one batch fails, none sent behind it is stored, so what landed is a prefix of the input.
-        let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
-        let executor = SerialTaskExecutor()
+        var production = PipelinedProduction(
+            topic: topic, ack: ack.ack, depth: Self.batchesInFlight, connection: connection, clientName: "immutactl")
         let allocator = ByteBufferAllocator()
-        var inFlight: [Task<ProduceResult, any Error>] = []
         var summary = ProduceSummary()
-        var failure: (any Error)?
         // Input from a file (`produce T < records.txt`) shows progress, by the file's bytes.
         let progress = Progress(
             "produce \(topic)", totalBytes: Progress.fileSize(STDIN_FILENO), quiet: !Progress.isRegularFile(STDIN_FILENO))
-        func settle(_ task: Task<ProduceResult, any Error>) async {
-            do {
-                let result = try await task.value
-                summary.add(result)
-                progress.add(records: result.count, bytes: 0)
-            } catch {
-                failure = failure ?? error
-            }
+        let settled = { (result: ProduceResult) in
+            summary.add(result)
+            progress.add(records: result.count, bytes: 0)
         }
         do {
-            while failure == nil {
+            while true {
                 var records = allocator.buffer(capacity: min(maxBatchBytes, 64 << 10))
                 let count = try reader.nextBatch(
                     into: &records, maxRecords: batch, maxBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes,
@@ -137,20 +128,14 @@ struct Produce: AsyncParsableCommand {
                 if count == 0 { break }
                 // The input bytes the batch took: its records and their separators.
                 progress.add(records: 0, bytes: records.readableBytes - 7 * count)
-                if inFlight.count >= Self.batchesInFlight { await settle(inFlight.removeFirst()) }
-                if failure != nil { break }
-                let (topic, ack) = (topic, ack.ack)
-                inFlight.append(
-                    Task(executorPreference: executor) {
-                        try await producer.produce(topic, framedRecords: records, count: count, ack: ack)
-                    })
+                guard await production.send(records, count: count, settled: settled) else { break }
             }
         } catch {
-            failure = failure ?? error
+            production.fail(error)
         }
-        for task in inFlight { await settle(task) }
+        await production.finish(settled: settled)
         progress.finish()
-        await producer.close()
+        let failure = production.failure
         if let failure {
             // Report what did land (a prefix of the input), so a retry can skip it.
             printError("produced \(summary.description(topic)) before the error; the rest of the input was not stored")

@@ -69,40 +69,26 @@ struct OnlineImport {
     /// lost connection is not stored twice, and once one fails none behind it is stored.
     private func produce(_ source: SeedSource, _ scan: SeedScan) async throws -> ImportSummary {
         var chunks = SeedChunks(source, from: scan.dataStart, batchBytes: Self.chunkBytes)
-        let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl import")
-        let executor = SerialTaskExecutor()
+        var production = PipelinedProduction(
+            topic: topic, ack: .fsync, depth: Self.chunksInFlight, connection: connection, clientName: "immutactl import")
         let allocator = ByteBufferAllocator()
-        var inFlight: [Task<ProduceResult, any Error>] = []
         var summary = ImportSummary()
-        var failure: (any Error)?
         let progress = Progress("import into \(topic)", totalRecords: scan.records, totalBytes: source.size)
         defer { progress.finish() }
-        func settle(_ task: Task<ProduceResult, any Error>) async {
-            do {
-                let result = try await task.value
-                summary.add(result)
-                progress.add(records: result.count, bytes: 0)
-            } catch {
-                failure = failure ?? error
-            }
+        let settled = { (result: ProduceResult) in
+            summary.add(result)
+            progress.add(records: result.count, bytes: 0)
         }
         do {
-            while failure == nil, let chunk = try chunks.next(allocator: allocator) {
-                if inFlight.count >= Self.chunksInFlight { await settle(inFlight.removeFirst()) }
-                if failure != nil { break }
-                let topic = topic
+            while let chunk = try chunks.next(allocator: allocator) {
                 progress.add(records: 0, bytes: chunk.framed.readableBytes)
-                inFlight.append(
-                    Task(executorPreference: executor) {
-                        try await producer.produce(topic, framedRecords: chunk.framed, count: chunk.count, ack: .fsync)
-                    })
+                guard await production.send(chunk.framed, count: chunk.count, settled: settled) else { break }
             }
         } catch {
-            failure = failure ?? error
+            production.fail(error)
         }
-        for task in inFlight { await settle(task) }
-        await producer.close()
-        if let failure {
+        await production.finish(settled: settled)
+        if let failure = production.failure {
             throw CLIError("\(failure) (after \(summary.offsets(topic)) had been appended)")
         }
         return summary
