@@ -45,11 +45,7 @@ struct GroupConfig: AsyncParsableCommand {
     func changes() throws -> GroupOptions {
         var changes = GroupOptions()
         for setting in settings {
-            guard let equals = setting.firstIndex(of: "=") else {
-                throw ValidationError("--set \(setting): write KEY=VALUE, with KEY one of \(Self.keys.joined(separator: ", "))")
-            }
-            let key = String(setting[..<equals].map { $0 == "-" ? "_" : $0 })
-            let value = String(setting[setting.index(after: equals)...])
+            let (key, value) = try SettingAssignment(setting, keys: Self.keys).pair
             switch key {
             case "max_in_flight":
                 guard let n = Int(value), (1...1_000_000).contains(n) else {

@@ -40,11 +40,7 @@ struct TopicConfig: AsyncParsableCommand {
     func changes() throws -> TopicChanges {
         var changes = TopicChanges()
         for setting in settings {
-            guard let equals = setting.firstIndex(of: "=") else {
-                throw ValidationError("--set \(setting): write KEY=VALUE, with KEY one of \(Self.keys.joined(separator: ", "))")
-            }
-            let key = String(setting[..<equals].map { $0 == "-" ? "_" : $0 })
-            let value = String(setting[setting.index(after: equals)...])
+            let (key, value) = try SettingAssignment(setting, keys: Self.keys).pair
             func size() throws -> UInt64 {
                 guard let bytes = Quantities.bytes(value), bytes > 0 else {
                     throw ValidationError("--set \(key)=\(value): not a positive size (4096, 64MiB, 1GB)")
