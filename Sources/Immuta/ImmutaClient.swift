@@ -67,6 +67,11 @@ public final class ImmutaClient: Sendable {
                 }
                 .connect(unixDomainSocketPath: socketPath).get()
         } catch {
+            // The failed channel is torn down on its event loop after the connect's future fails.
+            // Let the loops get through what they were given before this, so that a program that
+            // exits on this error does not exit in the middle of it (LeakSanitizer reported the
+            // channel's addresses as leaked at such exits, 2 times in 30).
+            for loop in group.makeIterator() { try? await loop.submit {}.get() }
             throw ImmutaError.connectionClosed("cannot connect to immutad at \(socketPath): \(error)")
         }
         guard let handler = created.handler.withLock({ $0 }) else {

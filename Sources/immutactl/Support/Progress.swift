@@ -55,6 +55,7 @@ final class ProgressLine: Sendable {
         var records: UInt64 = 0
         var bytes: UInt64 = 0
         var drawn = false
+        var finished = false
     }
 
     let label: String
@@ -78,12 +79,14 @@ final class ProgressLine: Sendable {
         }
     }
 
+    /// Clears the line and draws no more. Under the lock, as `draw` writes: a draw that was under
+    /// way when the timer was cancelled can then not land after the caller's summary.
     func clear() {
-        let drawn = counts.withLock { counts in
-            defer { counts.drawn = false }
-            return counts.drawn
+        counts.withLock { counts in
+            if onTerminal && counts.drawn { printError("\r\u{1B}[K", terminator: "") }
+            counts.drawn = false
+            counts.finished = true
         }
-        if onTerminal && drawn { printError("\r\u{1B}[K", terminator: "") }
     }
 
     /// The line as it stands now.
@@ -106,11 +109,14 @@ final class ProgressLine: Sendable {
 
     func draw() {
         let text = line
-        if onTerminal {
-            counts.withLock { $0.drawn = true }
-            printError("\r\u{1B}[K" + text, terminator: "")
-        } else {
-            printError(text)
+        counts.withLock { counts in
+            guard !counts.finished else { return }
+            if onTerminal {
+                counts.drawn = true
+                printError("\r\u{1B}[K" + text, terminator: "")
+            } else {
+                printError(text)
+            }
         }
     }
 }
