@@ -44,17 +44,16 @@ import Testing
         try await Self.populate(cli.socket)
         let client = try await ImmutaClient.connect(socketPath: cli.socket)
         try await client.createTopic("busy", options: TopicOptions(durability: "none"))
-        // Writing before top takes its first reading, and all through its second.
+        // Writing before top takes its first reading, and all through its second: from a process of
+        // its own, which tests running beside this one in the runner cannot starve.
         try await client.produce("busy", [Array("tick".utf8)], ack: .write)
-        let producer = Task {
-            while !Task.isCancelled {
-                _ = try? await client.produce("busy", [Array("tick".utf8)], ack: .write)
-                try? await Task.sleep(for: .milliseconds(1))
-            }
-        }
+        let producer = try CliProcess(
+            ["-c", "for i in $(seq 300); do echo tick; sleep 0.01; done | '\(TestBinaries.path("immutactl"))' produce busy --batch 1 --ack write"],
+            socket: cli.socket, executable: "/bin/sh")
+        try await GroupTesting.eventually("the producer writes") { try await client.describeTopic("busy").nextOffset > 1 }
         let top = try await cli.expect(0, ["--json", "top"])
-        producer.cancel()
-        await producer.value
+        // It ends by itself after its 300 records.
+        #expect(await producer.finish().status == 0)
         let snapshot = try #require(try top.json() as? [String: Any], "\(top.out)")
         #expect(snapshot["server"] as? String == "immutad 0.1.0")
         #expect(snapshot["socket"] as? String == cli.socket)

@@ -4,7 +4,7 @@ import Testing
 
 /// Several values of every request case, with edge values: empty strings, unicode, maximum integers,
 /// empty and non-empty record payloads.
-let sampleRequests: [Request] = topicRequests + sampleGroupRequests.map { .group($0) } + sampleAccessRequests
+var sampleRequests: [Request] { topicRequests + sampleGroupRequests.map { .group($0) } + sampleAccessRequests }
 
 private let topicRequests: [Request] = [
     .hello(minVersion: 1, maxVersion: 1, clientName: "immuta-swift/0.1"),
