@@ -81,7 +81,8 @@ struct Produce: AsyncParsableCommand {
                     throw CLIError("cannot read \(file == "-" ? "standard input" : file): \(error)")
                 }
                 guard length <= maxRecordBytes else { throw tooLarge(file == "-" ? "standard input" : file, length) }
-                let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
+                let producer = ImmutaProducer(
+                    socketPath: connection.socketPath, clientName: "immutactl", reconnect: try Reconnection.policy(resuming: "resending what was not acknowledged"))
                 let result = try await producer.produce(topic, [bytes], ack: ack.ack)
                 await producer.close()
                 printError("produced 1 record to \(topic): offset \(result.firstOffset)")
@@ -102,10 +103,14 @@ struct Produce: AsyncParsableCommand {
         // says what was stored, instead of the process dying silently (a second signal still
         // ends it at once).
         let stop = SignalStop()
-        reader.shouldStop = { stop.received != nil }
+        // A batch that failed for good (the daemon did not come back, say) ends the input too,
+        // rather than the next read that finds its failure, which may be long in coming.
+        let failed = FailureFlag()
+        reader.shouldStop = { stop.received != nil || failed.isSet }
         // Idempotent and ordered: a batch resent after a lost connection is not stored twice, and
         // once one batch fails, none sent behind it is stored, so what landed is a prefix of the input.
-        let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
+        let producer = ImmutaProducer(
+            socketPath: connection.socketPath, clientName: "immutactl", reconnect: try Reconnection.policy(resuming: "resending what was not acknowledged"))
         let executor = SerialTaskExecutor()
         let allocator = ByteBufferAllocator()
         var inFlight: [Task<ProduceResult, any Error>] = []
@@ -120,13 +125,19 @@ struct Produce: AsyncParsableCommand {
                 let count = try reader.nextBatch(
                     into: &records, maxRecords: batch, maxBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes,
                     tooLarge: tooLarge)
-                if count == 0 { break }
+                // What was read when a batch failed is not sent: it would land after the gap.
+                if count == 0 || failed.isSet { break }
                 if inFlight.count >= Self.batchesInFlight { await settle(inFlight.removeFirst()) }
                 if failure != nil { break }
                 let (topic, ack) = (topic, ack.ack)
                 inFlight.append(
                     Task(executorPreference: executor) {
-                        try await producer.produce(topic, framedRecords: records, count: count, ack: ack)
+                        do {
+                            return try await producer.produce(topic, framedRecords: records, count: count, ack: ack)
+                        } catch {
+                            failed.set()
+                            throw error
+                        }
                     })
             }
         } catch {

@@ -31,7 +31,7 @@ struct ConnectionOptions: ParsableArguments {
     func connect() async throws -> ImmutaClient {
         let path = socketPath
         do {
-            return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl")
+            return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl", reconnect: try Reconnection.policy())
         } catch let error as ImmutaError where !error.isConnectionLost {
             // The daemon answered (a connection limit): its own words, not a guess.
             throw error
