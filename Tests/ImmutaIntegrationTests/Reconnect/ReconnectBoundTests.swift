@@ -41,3 +41,24 @@ import Testing
         }
     }
 }
+
+/// A bound that is not a duration is refused before anything is done, saying what is wrong.
+@Suite struct ReconnectBoundValueTests {
+    @Test func aMalformedBoundIsAUsageError() async throws {
+        let dir = TemporaryDirectory(prefix: "bound")
+        for value in ["90", "abc", "-1s", "1.5s", "s", "10 s", "30sec", "99999999999999999999ms"] {
+            for command in [["consume", "t", "--follow"], ["produce", "t"], ["topic", "list"]] {
+                let result = try await CliProcess(
+                    command + ["--socket", dir.path + "/none.sock"], socket: nil, environment: ["IMMUTA_RECONNECT_TIMEOUT": value]
+                ).finish()
+                #expect(result.status == 64, "\(value) \(command): exited \(result.status): \(result.stderr)")
+                #expect(result.stderr.contains("IMMUTA_RECONNECT_TIMEOUT=\(value): "), "\(value): \(result.stderr)")
+            }
+        }
+        // 0 turns reconnecting off: a valid value, so the missing daemon is what is reported.
+        let off = try await CliProcess(
+            ["topic", "list", "--socket", dir.path + "/none.sock"], socket: nil, environment: ["IMMUTA_RECONNECT_TIMEOUT": "0"]
+        ).finish()
+        #expect(off.status == 69, "\(off.stderr)")
+    }
+}
