@@ -28,6 +28,11 @@ final class ClientHandler: ChannelInboundHandler {
     private var pending: [UInt32: EventLoopPromise<Response>] = [:]
     private var sinks: [UInt32: SubscriptionSink] = [:]
     private var closed: ImmutaError?
+    private let retired: Retirement
+
+    init(retired: Retirement) {
+        self.retired = retired
+    }
 
     func register(_ id: UInt32, promise: EventLoopPromise<Response>, sink: SubscriptionSink? = nil) -> Bool {
         if let closed {
@@ -40,8 +45,9 @@ final class ClientHandler: ChannelInboundHandler {
         return true
     }
 
+    /// Stops routing deliveries for `id`, and ends its stream.
     func removeSink(_ id: UInt32) {
-        sinks[id] = nil
+        sinks.removeValue(forKey: id)?.continuation.finish()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -53,6 +59,11 @@ final class ClientHandler: ChannelInboundHandler {
             failAll(ImmutaError(code: .malformedFrame, message: "the server sent a frame that does not parse: \(error)"))
             context.close(promise: nil)
             return
+        }
+        if case .error(let error) = response, error.code == .shuttingDown {
+            // The daemon is going away: what is in flight may still be answered here, but new
+            // requests go to a new connection.
+            retired.set(ImmutaError(error))
         }
         switch response {
         case .delivery(let header, let index, let data):
@@ -111,6 +122,7 @@ final class ClientHandler: ChannelInboundHandler {
     }
 
     private func failAll(_ error: ImmutaError) {
+        retired.set(error)
         if closed == nil { closed = error }
         let promises = pending
         let subscribers = sinks

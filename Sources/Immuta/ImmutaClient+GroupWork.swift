@@ -62,12 +62,17 @@ extension GroupMessage {
     /// Acknowledges the record now and waits for the daemon's answer, unlike the batched
     /// ``ack()``. A record whose ack timeout passed (it went to another member) throws `not_held`,
     /// which a caller doing slow work per record can report and go on from.
+    ///
+    /// Sent on the connection the record came on: after a reconnection the member has a new id
+    /// there, and the record is delivered again anyway, so this fails with a lost connection.
     public func acknowledge() async throws {
-        _ = try await acks.client.send(.group(.ack(member: acks.memberID, offsets: [record.offset])))
+        _ = try await acks.connection.send(
+            .group(.ack(member: acks.memberID, offsets: [record.offset])), id: acks.client.makeRequestID())
     }
 
     /// Gives the record back now, for immediate redelivery, and waits for the daemon's answer.
     public func reject() async throws {
-        _ = try await acks.client.send(.group(.nack(member: acks.memberID, offsets: [record.offset])))
+        _ = try await acks.connection.send(
+            .group(.nack(member: acks.memberID, offsets: [record.offset])), id: acks.client.makeRequestID())
     }
 }

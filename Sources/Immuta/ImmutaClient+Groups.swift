@@ -4,6 +4,7 @@ import NIOCore
 extension ImmutaClient {
     /// Joins a consumer group with managed delivery: the daemon hands each record to one member,
     /// redelivers what a member does not ack in time, and commits the low-water mark of acks.
+    /// Across a lost connection or a daemon restart the member joins again (see ``GroupConsumer``).
     ///
     /// ```swift
     /// let consumer = try await client.joinGroup("orders", group: "billing", from: .earliest)
@@ -23,17 +24,18 @@ extension ImmutaClient {
         _ topic: String, group: String, from start: StartPosition = .latest, options: GroupOptions = GroupOptions(),
         stopWhenIdle: Bool = false, maxInFlight: Int? = nil
     ) async throws -> GroupConsumer {
-        let (stream, continuation) = AsyncThrowingStream<SubscriptionSink.RecordBatch, any Error>.makeStream()
-        let id = makeRequestID()
-        let join = GroupRequest.join(
-            topic: topic, group: group, start: start.wire, settings: options.wire,
-            memberMaxInFlight: UInt32(clamping: maxInFlight ?? 0))
-        let response = try await send(
-            .group(join), id: id,
-            sink: SubscriptionSink(continuation: continuation))
-        guard case .group(.joined(let committed)) = response else { throw unexpected("GROUP_JOIN") }
+        let memberLimit = UInt32(clamping: maxInFlight ?? 0)
+        let (connection, id, stream, committed) = try await repeatingOnLoss { connection in
+            let id = makeRequestID()
+            let (stream, committed) = try await GroupMembership.join(
+                on: connection, id: id, topic: topic, group: group, start: start, options: options, maxInFlight: memberLimit)
+            return (connection, id, stream, committed)
+        }
+        let membership = GroupMembership(
+            topic: topic, group: group, start: start, options: options, maxInFlight: memberLimit,
+            leg: .init(connection: connection, memberID: id, acks: AckBuffer(client: self, connection: connection, memberID: id)))
         return GroupConsumer(
-            client: self, memberID: id, committedOffset: committed, stream: stream, stopWhenIdle: stopWhenIdle)
+            committedOffset: committed, client: self, membership: membership, firstBatches: stream, stopWhenIdle: stopWhenIdle)
     }
 
     /// The group's committed offset, creating the group at `start` if it does not exist. With

@@ -16,7 +16,7 @@ extension ImmutaClient {
         guard !payloads.isEmpty else {
             throw ImmutaError(code: .invalidRequest, message: "a batch must hold at least one record")
         }
-        var records = channel.allocator.buffer(capacity: payloads.reduce(0) { $0 + 8 + $1.count })
+        var records = ByteBufferAllocator().buffer(capacity: payloads.reduce(0) { $0 + 8 + $1.count })
         for payload in payloads {
             records.writeInteger(UInt64(payload.count), endianness: .little)
             records.writeBytes(payload)
@@ -67,7 +67,8 @@ extension ImmutaClient {
     }
 
     /// Subscribes to a topic: the daemon pushes records as they commit, within the credit the
-    /// returned sequence grants and renews as you consume.
+    /// returned sequence grants and renews as you consume. Across a lost connection or a daemon
+    /// restart it resumes where it was (see ``ImmutaSubscription``).
     ///
     /// ```swift
     /// for try await record in try await client.subscribe("orders", from: .latest) {
@@ -81,16 +82,16 @@ extension ImmutaClient {
     public func subscribe(
         _ topic: String, from start: StartPosition = .latest, creditRecords: Int = 65_536, creditBytes: Int = 16 << 20
     ) async throws -> ImmutaSubscription {
-        let (stream, continuation) = AsyncThrowingStream<SubscriptionSink.RecordBatch, any Error>.makeStream()
-        let sink = SubscriptionSink(continuation: continuation)
-        let id = makeRequestID()
-        let response = try await send(
-            .subscribe(
-                topic: topic, start: start.wire, creditRecords: UInt32(clamping: creditRecords),
-                creditBytes: UInt64(creditBytes)),
-            id: id, sink: sink)
-        guard case .subscribed(let startOffset) = response else { throw unexpected("SUBSCRIBE") }
-        return ImmutaSubscription(client: self, id: id, startOffset: startOffset, stream: stream)
+        let (records, bytes) = (UInt32(clamping: creditRecords), UInt64(creditBytes))
+        let (connection, id, stream, startOffset) = try await repeatingOnLoss { connection in
+            let id = makeRequestID()
+            let (stream, startOffset) = try await SubscriptionState.subscribe(
+                on: connection, id: id, topic: topic, from: start, creditRecords: records, creditBytes: bytes)
+            return (connection, id, stream, startOffset)
+        }
+        let state = SubscriptionState(
+            topic: topic, creditRecords: records, creditBytes: bytes, leg: .init(connection: connection, id: id))
+        return ImmutaSubscription(client: self, state: state, firstBatches: stream, startOffset: startOffset)
     }
 }
 

@@ -7,6 +7,12 @@ import Synchronization
 /// A connection to immutad over its Unix socket. Every method may be called concurrently: the
 /// requests are pipelined on the one connection and matched to their responses by id.
 ///
+/// When the connection is lost (immutad restarts, say), the client opens a new one as its
+/// ``ReconnectPolicy`` says: subscriptions and group members carry on by themselves, and a
+/// request made after the loss waits for the new connection. A request that was in flight
+/// when it was lost fails (``ImmutaError/needsReconnect``), since whether the daemon carried it
+/// out is unknown; ``ImmutaProducer`` is the way to produce without losing or duplicating a batch.
+///
 /// ```swift
 /// let client = try await ImmutaClient.connect(socketPath: "./immuta.sock")
 /// try await client.createTopic("orders")
@@ -16,75 +22,69 @@ import Synchronization
 /// }
 /// ```
 public final class ImmutaClient: Sendable {
-    let channel: any Channel
-    let handler: NIOLoopBound<ClientHandler>
-    private let nextID = Atomic<UInt32>(1)
+    let socketPath: String
+    let clientName: String
+    let eventLoopGroup: any EventLoopGroup
+    /// What the client does when its connection is lost (see ``ReconnectPolicy``).
+    public let reconnectPolicy: ReconnectPolicy
+    let link: Locked<Link>
+    private let requestIDs: RequestIDs
 
-    /// The server's name and version, from HELLO.
-    public let serverVersion: String
-    /// The largest frame the server accepts.
-    public let maxFrameLength: Int
-    /// The server's default largest record.
-    public let defaultMaxRecordBytes: UInt64
-
-    private init(channel: any Channel, handler: NIOLoopBound<ClientHandler>, hello: (String, Int, UInt64)) {
-        self.channel = channel
-        self.handler = handler
-        (serverVersion, maxFrameLength, defaultMaxRecordBytes) = hello
+    /// The connection in use and the reconnection under way, if any.
+    struct Link {
+        var current: ClientConnection
+        var reconnecting: Task<ClientConnection, any Error>?
+        var closed = false
     }
 
-    /// Connects and exchanges HELLO.
+    /// The server's name and version, from HELLO.
+    public var serverVersion: String { connection.serverVersion }
+    /// The largest frame the server accepts.
+    public var maxFrameLength: Int { connection.maxFrameLength }
+    /// The server's default largest record.
+    public var defaultMaxRecordBytes: UInt64 { connection.defaultMaxRecordBytes }
+
+    private init(
+        socketPath: String, clientName: String, group: any EventLoopGroup, reconnect: ReconnectPolicy,
+        first: ClientConnection, requestIDs: RequestIDs
+    ) {
+        self.socketPath = socketPath
+        self.clientName = clientName
+        eventLoopGroup = group
+        reconnectPolicy = reconnect
+        link = Locked(Link(current: first))
+        self.requestIDs = requestIDs
+    }
+
+    /// Connects and exchanges HELLO. A daemon that cannot be reached now fails this at once;
+    /// `reconnect` governs what happens when the connection is lost later.
     ///
     /// - Parameters:
     ///   - socketPath: immutad's socket, e.g. `/run/immuta/immuta.sock`.
     ///   - clientName: shown by the daemon in its logs and in group descriptions.
     ///   - group: the event loops to use (default: NIO's shared singleton).
+    ///   - reconnect: whether and for how long subscriptions, group members and later requests
+    ///     reconnect after a lost connection or a daemon restart (default: for up to 30 s;
+    ///     ``ReconnectPolicy/disabled`` to fail at once, as a plain socket would).
     public static func connect(
         socketPath: String, clientName: String = defaultClientName,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, reconnect: ReconnectPolicy = .standard
     ) async throws -> ImmutaClient {
-        let channel: any Channel
-        // The handler is kept from the moment it is made: a daemon that refuses the connection
-        // (a connection limit) sends its ERROR and closes at once, which takes the handler out of
-        // the pipeline before it could be looked up there, and its message, held by the handler,
-        // was lost ("closed the connection as soon as it was opened").
-        let created = CreatedHandler()
-        do {
-            channel = try await ClientBootstrap(group: group)
-                // Let reads grow to 4 MiB (NIO's default stops at 64 KiB), so that a large records
-                // frame arrives in one or a few reads instead of being copied together from many.
-                .channelOption(
-                    .recvAllocator,
-                    value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 4 << 20))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let handler = ClientHandler()
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(FrameDecoder(maxFrameLength: Int(UInt32.max))))
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                        created.handler.withLock { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
-                    }
-                }
-                .connect(unixDomainSocketPath: socketPath).get()
-        } catch {
-            // The failed channel is torn down on its event loop after the connect's future fails.
-            // Let the loops get through what they were given before this, so that a program that
-            // exits on this error does not exit in the middle of it (LeakSanitizer reported the
-            // channel's addresses as leaked at such exits, 2 times in 30).
-            for loop in group.makeIterator() { try? await loop.submit {}.get() }
-            throw ImmutaError.connectionClosed("cannot connect to immutad at \(socketPath): \(error)")
-        }
-        guard let handler = created.handler.withLock({ $0 }) else {
-            throw ImmutaError.connectionClosed("immutad at \(socketPath) closed the connection as soon as it was opened")
-        }
-        let provisional = ImmutaClient(channel: channel, handler: handler, hello: ("", 0, 0))
-        let response = try await provisional.send(
-            .hello(minVersion: immutaProtocolVersion, maxVersion: immutaProtocolVersion, clientName: clientName))
-        guard case .helloOK(_, let server, let maxFrame, let maxRecord) = response else {
-            try? await channel.close()
-            throw ImmutaError(code: .malformedFrame, message: "unexpected answer to HELLO: \(response.opcode)")
-        }
-        return ImmutaClient(channel: channel, handler: handler, hello: (server, Int(maxFrame), maxRecord))
+        try await connect(socketPath: socketPath, clientName: clientName, group: group, reconnect: reconnect, helloDeadline: nil)
+    }
+
+    /// ``connect(socketPath:clientName:group:reconnect:)``, giving up on a daemon that has not
+    /// answered HELLO by `helloDeadline`.
+    static func connect(
+        socketPath: String, clientName: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        reconnect: ReconnectPolicy, helloDeadline: ContinuousClock.Instant?
+    ) async throws -> ImmutaClient {
+        let requestIDs = RequestIDs()
+        let first = try await ClientConnection.open(
+            socketPath: socketPath, clientName: clientName, group: group, requestID: requestIDs.make(), deadline: helloDeadline)
+        return ImmutaClient(
+            socketPath: socketPath, clientName: clientName, group: group, reconnect: reconnect, first: first,
+            requestIDs: requestIDs)
     }
 
     /// The name sent in HELLO by default: the program's name.
@@ -92,62 +92,37 @@ public final class ImmutaClient: Sendable {
         String(CommandLine.arguments.first?.split(separator: "/").last ?? "immuta-client")
     }
 
-    /// Closes the connection. Pending requests fail with a connection-closed error.
+    /// Closes the connection. Pending requests fail with a connection-closed error, and the
+    /// client does not reconnect any more.
     public func close() async {
-        try? await channel.close()
+        let (current, reconnecting) = link.withLock { link in
+            link.closed = true
+            return (link.current, link.reconnecting)
+        }
+        reconnecting?.cancel()
+        await current.close()
     }
 
-    func makeRequestID() -> UInt32 {
-        var id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        if id == 0 { id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
-        return id
-    }
+    /// The connection in use (possibly one that was lost and not yet replaced).
+    var connection: ClientConnection { link.withLock { $0.current } }
+
+    func makeRequestID() -> UInt32 { requestIDs.make() }
 
     /// Sends a request and waits for its response; an ERROR response throws ``ImmutaError``.
+    /// A request made once the connection is lost waits for a new one (when the policy allows).
     func send(_ request: Request, id: UInt32? = nil, sink: SubscriptionSink? = nil) async throws -> Response {
-        let id = id ?? makeRequestID()
-        let buffer = encode(request, id: id)
-        let promise = channel.eventLoop.makePromise(of: Response.self)
-        let channel = self.channel
-        let handler = self.handler
-        channel.eventLoop.execute {
-            if handler.value.register(id, promise: promise, sink: sink) {
-                channel.writeAndFlush(buffer, promise: nil)
-            }
-        }
-        let response = try await promise.futureResult.get()
-        if case .error(let error) = response { throw ImmutaError(error) }
-        return response
+        let connection = try await usableConnection(for: request)
+        return try await connection.send(request, id: id ?? makeRequestID(), sink: sink)
     }
 
-    /// Sends a request without waiting; `onError` hears about an ERROR answer or a lost connection.
-    func sendTracked(_ request: Request, onError: @escaping @Sendable (ImmutaError) -> Void) {
-        let id = makeRequestID()
-        let buffer = encode(request, id: id)
-        let promise = channel.eventLoop.makePromise(of: Response.self)
-        promise.futureResult.whenComplete { result in
-            switch result {
-            case .success(.error(let error)): onError(ImmutaError(error))
-            case .success: break
-            case .failure(let error): onError(error as? ImmutaError ?? .connectionClosed("\(error)"))
-            }
-        }
-        let channel = self.channel
-        let handler = self.handler
-        channel.eventLoop.execute {
-            if handler.value.register(id, promise: promise) { channel.writeAndFlush(buffer, promise: nil) }
-        }
-    }
-
-    /// Sends a request that has no response on success (CREDIT).
-    func sendWithoutResponse(_ request: Request) {
-        channel.writeAndFlush(encode(request, id: makeRequestID()), promise: nil)
-    }
-
-    private func encode(_ request: Request, id: UInt32) -> ByteBuffer {
-        var buffer = channel.allocator.buffer(capacity: 256)
-        request.encodeFrame(requestID: id, into: &buffer)
-        return buffer
+    /// The connection for a new request: the current one while it works, else (when the policy
+    /// allows) a new one, announced to the policy's `onEvent` (with the offset a FETCH resumes at).
+    func usableConnection(for request: Request? = nil) async throws -> ClientConnection {
+        let current = connection
+        guard !current.isUsable, reconnectPolicy.isEnabled else { return current }
+        var resumeOffset: UInt64?
+        if case .fetch(_, .offset(let offset), _, _, _) = request { resumeOffset = offset }
+        return try await reconnect(after: current, announcing: true, resumeOffset: resumeOffset)
     }
 
     /// Round-trip time of a PING.
@@ -168,7 +143,14 @@ public final class ImmutaClient: Sendable {
     }
 }
 
-/// Where the channel initializer leaves the connection's handler for ``ImmutaClient/connect(socketPath:clientName:group:)``.
-private final class CreatedHandler: Sendable {
-    let handler = Locked<NIOLoopBound<ClientHandler>?>(nil)
+/// The client's request ids: unique across its connections, never 0 (the id of connection-level
+/// errors).
+final class RequestIDs: Sendable {
+    private let next = Atomic<UInt32>(1)
+
+    func make() -> UInt32 {
+        var id = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        if id == 0 { id = next.wrappingAdd(1, ordering: .relaxed).oldValue }
+        return id
+    }
 }

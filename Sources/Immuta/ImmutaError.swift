@@ -28,6 +28,11 @@ public struct ImmutaError: Error, Sendable, Hashable, CustomStringConvertible {
         return error
     }
 
+    /// True when the work can go on only over a new connection: the connection was lost, or the
+    /// daemon answered `shutting_down` (it is stopping, and under socket activation a new one
+    /// takes the socket over). See ``ReconnectPolicy`` for what the client then does by itself.
+    public var needsReconnect: Bool { isConnectionLost || code == .shuttingDown }
+
     /// True when the daemon refused a value of the request as out of range or malformed
     /// (`invalid_request`, `invalid_name`, `segment_size_out_of_range`): the caller's mistake.
     public var isInvalidValue: Bool { [.invalidRequest, .invalidName, .segmentSizeOutOfRange].contains(code) }
@@ -35,5 +40,7 @@ public struct ImmutaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// True when the daemon's access rules refused the request (`permission_denied`).
     public var isPermissionDenied: Bool { code == .permissionDenied }
 
-    public var description: String { "\(message) [\(code)]" }
+    /// The message and its code; a lost connection has no code from the daemon to show (the
+    /// `internal_error` it carries would read as a daemon bug).
+    public var description: String { isConnectionLost ? message : "\(message) [\(code)]" }
 }

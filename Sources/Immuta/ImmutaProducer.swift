@@ -18,7 +18,13 @@ import NIOCore
 /// ```
 ///
 /// Up to ``maxInFlightPerTopic`` batches per topic may be in flight; more calls wait. The
-/// daemon remembers that many batches per producer, so a resend is always answered with offsets.
+/// daemon remembers that many batches per producer, on disk, so a resend is answered with
+/// offsets also by the daemon that took over after a restart.
+///
+/// A daemon that answers `shutting_down` is treated like a lost connection: its unanswered
+/// batches go to the next daemon. The producer reconnects with the backoff of its
+/// ``ReconnectPolicy`` and reports to its `onEvent`; ``ReconnectPolicy/disabled`` makes a lost
+/// connection fail the batches in flight instead.
 public actor ImmutaProducer {
     /// Batches per topic sent and not yet answered; the daemon remembers this many per producer.
     public static let maxInFlightPerTopic = 16
@@ -28,6 +34,9 @@ public actor ImmutaProducer {
     private let socketPath: String
     private let clientName: String
     private let retryTimeout: Duration
+    private let reconnect: ReconnectPolicy
+    /// When the connection in use was lost, until a new one is open.
+    private var lostAt: ContinuousClock.Instant?
     private var connection: Task<ImmutaClient, any Error>?
     private var streams: [String: SequenceStream] = [:]
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -37,26 +46,44 @@ public actor ImmutaProducer {
     ///   - producerID: the id to produce as (default: random). Reuse an id only for the same
     ///     stream of batches: the daemon takes batch numbers per id and topic.
     ///   - retryTimeout: how long a batch keeps being resent after lost connections or an unknown
-    ///     outcome before its call fails.
+    ///     outcome before its call fails (default: the policy's timeout, 30 s).
+    ///   - reconnect: the backoff between attempts and who hears of a loss; `disabled` fails
+    ///     the batches in flight when the connection is lost.
     public init(
         socketPath: String, producerID: UInt64 = .random(in: 1...UInt64.max),
-        clientName: String = ImmutaClient.defaultClientName, retryTimeout: Duration = .seconds(30)
+        clientName: String = ImmutaClient.defaultClientName, retryTimeout: Duration? = nil,
+        reconnect: ReconnectPolicy = .standard
     ) {
         self.socketPath = socketPath
         self.producerID = producerID
         self.clientName = clientName
-        self.retryTimeout = retryTimeout
+        self.retryTimeout = retryTimeout ?? reconnect.timeout
+        self.reconnect = reconnect
     }
 
     /// The connection in use, opened when there is none.
     public func client() async throws -> ImmutaClient {
         // One connection at a time, shared by every call (they wait for the same connect), so
         // batches leave in the order they were numbered.
-        let (socketPath, clientName) = (socketPath, clientName)
-        let connecting = connection ?? Task { try await ImmutaClient.connect(socketPath: socketPath, clientName: clientName) }
+        // The producer resends batches itself (each under its own number), so its connections do
+        // not reconnect on their own.
+        // A daemon that takes the connection and never answers HELLO (the socket unit holds the
+        // socket while no daemon runs) is given up on within the retry timeout.
+        let (socketPath, clientName, deadline) = (socketPath, clientName, ContinuousClock.now + retryTimeout)
+        let connecting =
+            connection
+            ?? Task {
+                try await ImmutaClient.connect(
+                    socketPath: socketPath, clientName: clientName, reconnect: .disabled, helloDeadline: deadline)
+            }
         connection = connecting
         do {
-            return try await connecting.value
+            let client = try await connecting.value
+            if let lost = lostAt, connection == connecting {
+                lostAt = nil
+                reconnect.onEvent?(.resumed(after: .now - lost, offset: nil))
+            }
+            return client
         } catch {
             if connection == connecting { connection = nil }
             throw error
@@ -65,7 +92,7 @@ public actor ImmutaProducer {
 
     /// Closes the connection.
     public func close() async {
-        await dropConnection(ifStill: nil)
+        await dropConnection(ifStill: nil, because: nil)
     }
 
     /// Produces a batch of payloads; see ``produce(_:framedRecords:count:ack:)``.
@@ -103,7 +130,7 @@ public actor ImmutaProducer {
     /// Sends one batch until it is answered for good.
     private func deliver(_ topic: String, _ records: ByteBuffer, count: Int, ack: Ack, sequence: UInt64) async throws -> ProduceResult {
         let deadline = ContinuousClock.now + retryTimeout
-        var pause = Duration.milliseconds(20)
+        var backoff = ReconnectBackoff(reconnect)
         var used: ImmutaClient?
         while true {
             if streams[topic]?.failedAt.map({ $0 < sequence }) == true {
@@ -124,22 +151,34 @@ public actor ImmutaProducer {
                     await waitForProgress(on: topic)
                     continue
                 case .resend:
-                    if error.isConnectionLost { await dropConnection(ifStill: used) }
-                    guard ContinuousClock.now + pause < deadline else { throw error }
-                    try await Task.sleep(for: pause)  // a back-off between attempts, not a wait for readiness
-                    pause = min(pause * 2, .seconds(1))
+                    if error.needsReconnect {
+                        guard reconnect.isEnabled else { throw error }
+                        await dropConnection(ifStill: used, because: error)
+                    }
+                    guard ContinuousClock.now < deadline else {
+                        guard error.needsReconnect else { throw error }
+                        throw ImmutaError.connectionClosed(
+                            "could not reconnect to immutad at \(socketPath) within \(retryTimeout.secondsText) to resend batch "
+                                + "\(sequence) of producer \(producerID): \(error.message)")
+                    }
+                    // The last attempt is made at the deadline, so a daemon back just in time is found.
+                    try await Task.sleep(for: min(backoff.pause(), deadline - .now))  // a back-off, not a wait for readiness
                 }
             }
         }
     }
 
     /// Forgets the connection a batch lost (`lost`; nil: whatever is open), unless another batch
-    /// has already replaced it.
-    private func dropConnection(ifStill lost: ImmutaClient?) async {
+    /// has already replaced it. The first batch to notice a loss reports it.
+    private func dropConnection(ifStill lost: ImmutaClient?, because error: ImmutaError?) async {
         guard let current = connection else { return }
         let client = try? await current.value
         guard connection == current, lost == nil || client === lost else { return }
         connection = nil
+        if let error, lostAt == nil {
+            lostAt = .now
+            reconnect.onEvent?(.lost(reason: error.message))
+        }
         await client?.close()
     }
 

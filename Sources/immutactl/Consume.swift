@@ -140,9 +140,12 @@ struct Consume: AsyncParsableCommand {
         let (topic, follow) = (topic, follow)
         let fetch = { @Sendable (start: StartPosition, remaining: Int) in
             Task {
-                try await client.fetch(
-                    topic, from: start, maxRecords: min(remaining, Self.fetchRecords), maxBytes: Self.fetchBytes,
-                    wait: follow ? Self.followWait : nil)
+                // Across a daemon restart, the same fetch again: nothing printed twice, nothing skipped.
+                try await Reconnection.retrying(client) {
+                    try await client.fetch(
+                        topic, from: start, maxRecords: min(remaining, Self.fetchRecords), maxBytes: Self.fetchBytes,
+                        wait: follow ? Self.followWait : nil)
+                }
             }
         }
         // The end of the log when we started; without --follow we stop there.

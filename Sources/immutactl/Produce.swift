@@ -86,7 +86,8 @@ struct Produce: AsyncParsableCommand {
                     throw CLIError("cannot read \(file == "-" ? "standard input" : file): \(error)")
                 }
                 guard length <= maxRecordBytes else { throw tooLarge(file == "-" ? "standard input" : file, length) }
-                let producer = ImmutaProducer(socketPath: connection.socketPath, clientName: "immutactl")
+                let producer = ImmutaProducer(
+                    socketPath: connection.socketPath, clientName: "immutactl", reconnect: try Reconnection.policy(resuming: "resending what was not acknowledged"))
                 let result = try await producer.produce(topic, [bytes], ack: ack.ack)
                 await producer.close()
                 printError("produced 1 record to \(topic): offset \(result.firstOffset)")
@@ -107,9 +108,13 @@ struct Produce: AsyncParsableCommand {
         // says what was stored, instead of the process dying silently (a second signal still
         // ends it at once).
         let stop = SignalStop()
-        reader.shouldStop = { stop.received != nil }
         var production = PipelinedProduction(
-            topic: topic, ack: ack.ack, depth: Self.batchesInFlight, connection: connection, clientName: "immutactl")
+            topic: topic, ack: ack.ack, depth: Self.batchesInFlight, connection: connection, clientName: "immutactl",
+            reconnect: try Reconnection.policy(resuming: "resending what was not acknowledged"))
+        // A batch that failed for good (the daemon did not come back, say) ends the input too,
+        // rather than the next read that finds its failure, which may be long in coming.
+        let failed = production.failed
+        reader.shouldStop = { stop.received != nil || failed.isSet }
         let allocator = ByteBufferAllocator()
         var summary = ProduceSummary()
         // Input from a file (`produce T < records.txt`) shows progress, by the file's bytes.
@@ -125,7 +130,8 @@ struct Produce: AsyncParsableCommand {
                 let count = try reader.nextBatch(
                     into: &records, maxRecords: batch, maxBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes,
                     tooLarge: tooLarge)
-                if count == 0 { break }
+                // What was read when a batch failed is not sent: it would land after the gap.
+                if count == 0 || failed.isSet { break }
                 // The input bytes the batch took: its records and their separators.
                 progress.add(records: 0, bytes: records.readableBytes - 7 * count)
                 guard await production.send(records, count: count, settled: settled) else { break }

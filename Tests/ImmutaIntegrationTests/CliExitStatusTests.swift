@@ -66,10 +66,12 @@ import Testing
         let refused = try await Cli.expect(69, ["topic", "list", "--socket", stale], socket: nil)
         #expect(refused.stderr.contains("nothing accepts connections there"), "\(refused.stderr)")
 
-        // A follower whose daemon is killed loses its connection: also unavailable.
+        // A follower whose daemon is killed and does not come back: also unavailable, once it
+        // has tried to reconnect for IMMUTA_RECONNECT_TIMEOUT.
         let daemon = try await DaemonProcess.start(in: dir.path)
         try await Cli.expect(0, ["topic", "create", "t"], socket: daemon.socketPath)
-        let follower = try CliProcess(["consume", "t", "--follow"], socket: daemon.socketPath)
+        let follower = try CliProcess(
+            ["consume", "t", "--follow"], socket: daemon.socketPath, environment: ["IMMUTA_RECONNECT_TIMEOUT": "1s"])
         try await GroupTesting.eventually("the follower is connected") {
             let status = try await Cli.run(["status", "--json"], socket: daemon.socketPath)
             return status.out.components(separatedBy: "\"client\":\"immutactl\"").count > 2

@@ -48,7 +48,9 @@ final class AckedOffsets: Sendable {
             }
             let members = (0..<2).map { member in
                 Task {
-                    let client = try await ImmutaClient.connect(socketPath: socket, clientName: "member-\(member)")
+                    // They end with the kill (awaited below before the restart), not reconnect.
+                    let client = try await ImmutaClient.connect(
+                        socketPath: socket, clientName: "member-\(member)", reconnect: .disabled)
                     let consumer = try await client.joinGroup("stream", group: "crashy")
                     for try await message in consumer {
                         acked.insert(message.record.offset)

@@ -294,7 +294,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func sendError(_ error: any Error, requestID: UInt32, flush: Bool = false) {
-        let failure = ProtocolError.from(error)
+        let failure = ProtocolError.from(error, shuttingDown: broker.isShuttingDown)
         if [.tooManyRequests, .tooManyTopics, .tooManyGroups, .tooManySubscriptions, .segmentSizeOutOfRange]
             .contains(failure.code)
         {

@@ -35,7 +35,7 @@ struct RequestExecutor: Sendable {
             if request.isAdministrative { audit(request, .allowed) }
             return action
         } catch {
-            let failure = ProtocolError.from(error)
+            let failure = ProtocolError.from(error, shuttingDown: broker.isShuttingDown)
             if failure.code == .permissionDenied {
                 audit(request, .denied, detail: failure.message)
             } else if request.isAdministrative {

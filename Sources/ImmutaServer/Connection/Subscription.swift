@@ -87,6 +87,7 @@ extension ConnectionHandler {
         let budget = limits.maxQueuedReplyBytes
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        let broker = self.broker
         worker.async {
             var cursor = start
             var replies: [RecordsReply] = []
@@ -109,7 +110,9 @@ extension ConnectionHandler {
             } catch {
                 failure = error
             }
-            let (finalCursor, finalReplies, finalFailure) = (cursor, replies, failure.map(ProtocolError.from))
+            let shuttingDown = broker.isShuttingDown
+            let finalFailure = failure.map { ProtocolError.from($0, shuttingDown: shuttingDown) }
+            let (finalCursor, finalReplies) = (cursor, replies)
             eventLoop.execute {
                 handler.value.delivered(
                     id, subscription: key, replies: finalReplies, cursor: finalCursor,

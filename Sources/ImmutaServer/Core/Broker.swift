@@ -29,6 +29,9 @@ public final class Broker: Sendable {
     private let settings: Locked<ServerConfiguration>
     /// Held while a client's topic is counted against the limits and created.
     private let creating = Locked(())
+    /// Set by ``close()`` before it closes anything: errors from topics and groups closed under
+    /// requests then answer `shutting_down` (``ProtocolError/from(_:shuttingDown:)``).
+    private let closing = Atomic<Bool>(false)
     let logger: Logger
 
     /// Opens the data directory and recovers every topic, logging what recovery repaired.
@@ -159,8 +162,12 @@ public final class Broker: Sendable {
         store.list().compactMap(\.log.writerBusyNanoseconds).max() ?? 0
     }
 
+    /// Whether ``close()`` has begun: the daemon is shutting down.
+    var isShuttingDown: Bool { closing.load(ordering: .acquiring) }
+
     /// Flushes and closes every topic.
     public func close() throws {
+        closing.store(true, ordering: .releasing)
         groups.close()
         try store.close()
     }

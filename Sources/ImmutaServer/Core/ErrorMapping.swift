@@ -3,7 +3,11 @@ import ImmutaStorage
 
 extension ProtocolError {
     /// The protocol error a storage error becomes on the wire.
-    static func from(_ error: any Error) -> ProtocolError {
+    ///
+    /// - Parameter shuttingDown: the daemon is closing its topics to exit. A topic closed under a
+    ///   request then answers `shutting_down`, not `topic_not_found`: a client must not take a
+    ///   restart for the topic's deletion, and retries on the next daemon instead.
+    static func from(_ error: any Error, shuttingDown: Bool = false) -> ProtocolError {
         if let error = error as? ProtocolError { return error }
         guard let storage = error as? StorageError else {
             return ProtocolError(.internalError, "internal error: \(error)")
@@ -17,6 +21,8 @@ extension ProtocolError {
         case .checksumMismatch, .unrecoverable: code = .corruptData
         case .io: code = .storageFailure
         case .failed: code = .topicRecovering
+        case .closed where shuttingDown:
+            return ProtocolError(.shuttingDown, "immutad is shutting down: \(storage.description)")
         case .closed: code = .topicNotFound
         case .topicExists: code = .topicExists
         case .topicNotFound: code = .topicNotFound

@@ -70,7 +70,8 @@ struct OnlineImport {
     private func produce(_ source: SeedSource, _ scan: SeedScan) async throws -> ImportSummary {
         var chunks = SeedChunks(source, from: scan.dataStart, batchBytes: Self.chunkBytes)
         var production = PipelinedProduction(
-            topic: topic, ack: .fsync, depth: Self.chunksInFlight, connection: connection, clientName: "immutactl import")
+            topic: topic, ack: .fsync, depth: Self.chunksInFlight, connection: connection, clientName: "immutactl import",
+            reconnect: try Reconnection.policy(resuming: "resending what was not acknowledged"))
         let allocator = ByteBufferAllocator()
         var summary = ImportSummary()
         let progress = Progress("import into \(topic)", totalRecords: scan.records, totalBytes: source.size)

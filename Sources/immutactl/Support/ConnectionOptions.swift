@@ -30,8 +30,9 @@ struct ConnectionOptions: ParsableArguments {
     /// Connects to the daemon, explaining how the socket was chosen when that fails.
     func connect() async throws -> ImmutaClient {
         let path = socketPath
+        let reconnect = try Reconnection.policy()
         do {
-            return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl")
+            return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl", reconnect: reconnect)
         } catch let error as ImmutaError where !error.isConnectionLost {
             // The daemon answered (a connection limit): its own words, not a guess.
             throw error

@@ -25,7 +25,7 @@ struct ExecConsumption {
 
         var description: String {
             "\(plural(acknowledged + returned, "record")) handled: \(acknowledged) acknowledged, \(returned) returned for redelivery"
-                + (lateAcks > 0 ? ", \(lateAcks) acknowledged too late (their ack timeout had passed)" : "")
+                + (lateAcks > 0 ? ", \(lateAcks) whose ack came too late (delivered again)" : "")
         }
     }
 
@@ -60,6 +60,11 @@ struct ExecConsumption {
                         summary.lateAcks += 1
                         printError(
                             "immutactl: offset \(message.record.offset) was handled after its ack timeout passed; it went to another member (raise the group's ack_timeout: immutactl group config \(topic) \(group) --set ack_timeout=…)")
+                    } catch let error as ImmutaError where error.isConnectionLost || error.code == .shuttingDown {
+                        // The member joins again on a new connection; the daemon delivers the
+                        // record again, as for any ack that did not reach it.
+                        summary.lateAcks += 1
+                        printError("immutactl: the connection was lost before offset \(message.record.offset) was acknowledged; it will be delivered again")
                     }
                 }
             } else if Task.isCancelled {
@@ -70,7 +75,8 @@ struct ExecConsumption {
                 let offsets = messages.count == 1 ? "offset \(first.record.offset)" : "offsets \(first.record.offset)..\(messages.last!.record.offset)"
                 printError("immutactl: the command \(outcome.description) on \(offsets) (delivery \(first.deliveryCount)); returned for redelivery")
                 for message in messages {
-                    do { try await message.reject() } catch let error as ImmutaError where error.code == .notHeld {}
+                    do { try await message.reject() } catch let error as ImmutaError
+                        where error.code == .notHeld || error.isConnectionLost || error.code == .shuttingDown {}
                     summary.returned += 1
                 }
             }

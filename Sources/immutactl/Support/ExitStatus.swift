@@ -53,7 +53,7 @@ enum ExitStatus {
             return error.isPermissionDenied ? permissionDenied : unavailable
         case let error as ImmutaError:
             if error.isPermissionDenied { return permissionDenied }
-            if error.isConnectionLost { return unavailable }
+            if error.needsReconnect { return unavailable }
             if error.isInvalidValue { return usage }
             return nil
         default:

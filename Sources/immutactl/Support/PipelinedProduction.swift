@@ -14,21 +14,31 @@ struct PipelinedProduction {
     private var inFlight: [Task<ProduceResult, any Error>] = []
     /// The first failure; nothing is sent after it.
     private(set) var failure: (any Error)?
+    /// Set by a batch that failed for good, as soon as it does, while the caller may be reading
+    /// its input: what it read then must not be sent, as it would land after the gap.
+    let failed = FailureFlag()
 
-    init(topic: String, ack: Ack, depth: Int, connection: ConnectionOptions, clientName: String) {
+    init(topic: String, ack: Ack, depth: Int, connection: ConnectionOptions, clientName: String, reconnect: ReconnectPolicy) {
         self.topic = topic
         self.ack = ack
         self.depth = depth
-        producer = ImmutaProducer(socketPath: connection.socketPath, clientName: clientName)
+        producer = ImmutaProducer(socketPath: connection.socketPath, clientName: clientName, reconnect: reconnect)
     }
 
     /// Sends a batch once fewer than `depth` are unanswered; false once a batch has failed.
     mutating func send(_ records: ByteBuffer, count: Int, settled: (ProduceResult) -> Void) async -> Bool {
         if inFlight.count >= depth { await settle(inFlight.removeFirst(), settled) }
-        guard failure == nil else { return false }
-        let (producer, topic, ack) = (producer, topic, ack)
+        guard failure == nil, !failed.isSet else { return false }
+        let (producer, topic, ack, failed) = (producer, topic, ack, failed)
         inFlight.append(
-            Task(executorPreference: executor) { try await producer.produce(topic, framedRecords: records, count: count, ack: ack) })
+            Task(executorPreference: executor) {
+                do {
+                    return try await producer.produce(topic, framedRecords: records, count: count, ack: ack)
+                } catch {
+                    failed.set()
+                    throw error
+                }
+            })
         return true
     }
 
