@@ -37,4 +37,5 @@ esac
 export IMMUTA_TEST_SANITIZER=$mode
 scripts/setup-deps.sh
 swift build --build-tests --scratch-path "$scratch" "${flags[@]}"
-swift test --skip-build --scratch-path "$scratch" "${flags[@]}" --parallel --num-workers 2 "$@"
+source scripts/test-phases.sh
+run_test_phases --skip-build --scratch-path "$scratch" "${flags[@]}" --parallel --num-workers 2 "$@"

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh
 swift build --build-tests
-swift test --skip-build --parallel --num-workers 2 "$@"
+source scripts/test-phases.sh
+run_test_phases --skip-build --parallel --num-workers 2 "$@"
 # Every saved fuzzer input (seeds and past crashes) still decodes without a trap.
 .build/debug/immuta-fuzz-decoder Tests/FuzzCorpus/decoder
 # 100,000 random and mutated frames over 50 connections to a live immutad, while a well-behaved
