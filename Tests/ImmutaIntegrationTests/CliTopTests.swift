@@ -113,11 +113,12 @@ import Testing
         #expect(await cli.daemon.stop() == 0)
     }
 
-    /// The daemon stopping under the live view ends it as an unreachable daemon does (69), the
-    /// terminal restored first.
+    /// The daemon stopping under the live view, and not coming back within the reconnection bound
+    /// (1 s here), ends it as an unreachable daemon does (69), the terminal restored first.
     @Test func theDaemonGoingAwayEndsTheLiveView() async throws {
         let cli = try await CliDaemon()
-        let session = try TerminalSession(["top"], socket: cli.socket, width: 80, height: 24)
+        let session = try TerminalSession(
+            ["top"], socket: cli.socket, width: 80, height: 24, environment: ["IMMUTA_RECONNECT_TIMEOUT": "1s"])
         try await session.waitForOutput("a screen") { !Self.screens($0).isEmpty }
         #expect(await cli.daemon.stop() == 0)
         let (status, stderr) = try await session.waitForExit()

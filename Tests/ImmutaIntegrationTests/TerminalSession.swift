@@ -18,7 +18,7 @@ final class TerminalSession: Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
-    init(_ arguments: [String], socket: String, width: Int, height: Int) throws {
+    init(_ arguments: [String], socket: String, width: Int, height: Int, environment extra: [String: String] = [:]) throws {
         var (master, slave): (Int32, Int32) = (-1, -1)
         var size = winsize(ws_row: UInt16(height), ws_col: UInt16(width), ws_xpixel: 0, ws_ypixel: 0)
         guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw DaemonTestError("openpty: errno \(errno)") }
@@ -26,6 +26,7 @@ final class TerminalSession: Sendable {
         process.executableURL = URL(fileURLWithPath: TestBinaries.path("immutactl"))
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["IMMUTA_SOCKET": socket, "TERM": "xterm"]) { $1 }
+            .merging(extra) { $1 }
         let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
         process.standardInput = terminal
         process.standardOutput = terminal
