@@ -24,9 +24,12 @@ import Testing
                 follower.stdout.lines == ["first"] && member.stdout.lines == ["first"]
             }
 
-            let stopped = ContinuousClock.now
+            let stopping = ContinuousClock.now
             #expect(await daemon.stopForGood() == 0, "\(what)")
             if !socketStaysHeld { daemon.socket.close() }
+            // From when the daemon is gone: its own shutdown took up to 100 s in a loaded
+            // sanitizer run, and is not the clients' to bound.
+            let stopped = ContinuousClock.now
             try producer.write("second\n")  // a producer finds out when it next sends
             for (name, client) in [("follower", follower), ("member", member), ("producer", producer)] {
                 let status = await client.waitForExit()
@@ -35,7 +38,8 @@ import Testing
                 #expect(status == 69, "\(what): \(name) exited \(status): \(said)")
                 #expect(said.contains("immutactl: connection to immutad lost ("), "\(what): \(name): \(said)")
                 #expect(said.contains("could not reconnect to immutad at \(daemon.path) within 2 s"), "\(what): \(name): \(said)")
-                #expect(elapsed >= .seconds(2), "\(what): \(name) gave up after \(elapsed), before the bound")
+                // The clients lost the connection once the shutdown began, after `stopping`.
+                #expect(ContinuousClock.now - stopping >= .seconds(2), "\(what): \(name) gave up before the bound")
                 #expect(elapsed < TestBudget.time(.seconds(15)), "\(what): \(name) took \(elapsed) to give up")
             }
         }
