@@ -2,6 +2,7 @@ import Foundation
 import Immuta
 import ImmutaDaemonTesting
 import ImmutaLocks
+import ImmutaTestSupport
 import Synchronization
 import Testing
 
@@ -60,7 +61,7 @@ final class SwiftLoad: Sendable {
         self.state = state
         producer = ImmutaProducer(
             socketPath: socket, clientName: "restart-producer",
-            reconnect: ReconnectPolicy { event in
+            reconnect: ReconnectPolicy(timeout: RestartBudget.reconnect) { event in
                 if case .resumed = event { state.value.withLock { $0.resumptions += 1 } }
             })
         let producer = self.producer
@@ -112,7 +113,7 @@ final class RecordingSubscriber: Sendable {
         let state = self.state
         let client = try await ImmutaClient.connect(
             socketPath: socket, clientName: "restart-subscriber",
-            reconnect: ReconnectPolicy { event in
+            reconnect: ReconnectPolicy(timeout: RestartBudget.reconnect) { event in
                 if case .resumed = event { state.value.withLock { $0.resumptions += 1 } }
             })
         let subscription = try await client.subscribe(topic, from: .earliest, creditRecords: 500)
@@ -155,4 +156,12 @@ final class Protected<Value: Sendable>: Sendable {
     init(_ initial: Value) {
         value = Locked(initial)
     }
+}
+
+/// How long the restart tests' clients keep reconnecting: a restart is quick, but a daemon's
+/// shutdown took up to 100 s under a loaded sanitizer run (the suite beside it), past the
+/// default 30 s; what they test is that nothing is lost, not how fast a daemon stops.
+enum RestartBudget {
+    static let reconnect = TestBudget.time(.seconds(60))
+    static var environment: [String: String] { ["IMMUTA_RECONNECT_TIMEOUT": "\(reconnect.components.seconds)s"] }
 }

@@ -53,7 +53,8 @@ final class PipedCli: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestBinaries.path("immutactl"))
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }.merging(["IMMUTA_SOCKET": socket]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(RestartBudget.environment) { $1 }
+            .merging(extra) { $1 }.merging(["IMMUTA_SOCKET": socket]) { $1 }
         let (stdin, out, err) = (Pipe(), Pipe(), Pipe())
         process.standardInput = stdin
         process.standardOutput = out
