@@ -18,12 +18,14 @@ extension ConsumerGroup {
     func settle(_ action: WireSettleAction, offsets list: [UInt64]) throws -> Int {
         let taken = try state.withLock { state throws -> Int in
             guard !list.isEmpty else { throw ProtocolError(.invalidRequest, "name at least one offset to settle") }
+            // The request's own shape first: an offset named twice is refused as such, whether
+            // or not it is pending.
             var seen = Set<UInt64>()
+            if let twice = list.first(where: { !seen.insert($0).inserted }) {
+                throw ProtocolError(.invalidRequest, "offset \(twice) appears twice")
+            }
             let waiting = Set(state.redeliver)
             for offset in list {
-                guard seen.insert(offset).inserted else {
-                    throw ProtocolError(.invalidRequest, "offset \(offset) appears twice")
-                }
                 guard state.inFlight[offset] != nil || waiting.contains(offset) else {
                     throw ProtocolError(
                         .notHeld,
