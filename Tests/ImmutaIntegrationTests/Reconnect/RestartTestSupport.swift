@@ -79,14 +79,19 @@ final class PipedCli: Sendable {
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     /// Waits for the exit status.
+    /// Waits for the process to end and for its output to be read to the end, so that ``said``
+    /// holds its last words (the exit alone came before them, now and then).
     func waitForExit() async -> Int32 {
         let process = self.process
-        return await withCheckedContinuation { continuation in
+        let status = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 process.waitUntilExit()
                 continuation.resume(returning: process.terminationStatus)
             }
         }
+        let (stdout, stderr) = (self.stdout, self.stderr)
+        _ = await LineCollector.wait(for: [stdout, stderr], timeout: .seconds(30)) { stdout.isClosed && stderr.isClosed }
+        return status
     }
 
     /// What it said on standard error, for messages.
