@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,20 +21,50 @@ public final class DataDirectoryLock: Sendable {
     /// The lock file's path.
     public let path: String
     private let descriptor: CInt
+    private let identity: LockHolders.Identity?
+    private let released = Atomic<Bool>(false)
 
-    /// Takes the lock, without waiting.
+    /// Takes the lock, without waiting for another holder.
+    ///
+    /// A lock that a holder in this process has just released can still be held for an instant by
+    /// a child being spawned (see ``LockHolders``); that instant is waited out, for up to two
+    /// seconds, so that a directory closed here can be opened again at once.
     ///
     /// - Throws: ``DataDirectoryLockError``; when another process holds the lock, its
     ///   ``DataDirectoryLockError/holderPID`` is the pid the file records (if any).
     public init(dataDirectory: String, mode: Mode) throws {
         path = dataDirectory + "/immutad.lock"
         if mode == .owner { try FileIO.makeDirectory(dataDirectory) }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            switch try Self.take(path, mode: mode) {
+            case .taken(let fd, let identity):
+                descriptor = fd
+                self.identity = identity
+                if let identity { LockHolders.add(identity) }
+                return
+            case .heldByReleasedCopy(let error):
+                guard ContinuousClock.now < deadline else { throw error }
+                usleep(1_000)
+            }
+        }
+    }
+
+    private enum Attempt {
+        case taken(CInt, LockHolders.Identity?)
+        /// Held under our pid though nothing here holds it: a released lock a child still shares.
+        case heldByReleasedCopy(DataDirectoryLockError)
+    }
+
+    private static func take(_ path: String, mode: Mode) throws -> Attempt {
         let fd = open(path, (mode == .shared ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0o600)
         if fd < 0 && !(mode == .shared && errno == ENOENT) {
             throw DataDirectoryLockError(
                 path: path, isHeld: false, holderPID: nil, reason: "cannot open: \(String(cString: strerror(errno)))")
         }
-        if fd >= 0 && flock(fd, (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
+        guard fd >= 0 else { return .taken(fd, nil) }
+        let identity = LockHolders.Identity(descriptor: fd)
+        if flock(fd, (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
             let lockErrno = errno
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, 31, 0)
@@ -43,19 +74,26 @@ public final class DataDirectoryLock: Sendable {
                     path: path, isHeld: false, holderPID: nil, reason: "cannot lock: \(String(cString: strerror(lockErrno)))")
             }
             let pid = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).filter(\.isNumber) : ""
-            throw DataDirectoryLockError(
-                path: path, isHeld: true, holderPID: pid.isEmpty ? nil : pid, reason: "held by another process")
+            let ours = pid == String(getpid())
+            let heldHere = identity.map(LockHolders.isHeldHere) ?? true
+            let error = DataDirectoryLockError(
+                path: path, isHeld: true, holderPID: pid.isEmpty ? nil : pid,
+                reason: ours && heldHere ? "held in this process" : "held by another process")
+            guard ours && !heldHere else { throw error }
+            return .heldByReleasedCopy(error)
         }
         if mode == .owner {
             let pid = Array("\(getpid())\n".utf8)
             _ = ftruncate(fd, 0)
             _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         }
-        descriptor = fd
+        return .taken(fd, identity)
     }
 
-    /// Releases the lock (the kernel also releases it when the process dies).
+    /// Releases the lock (the kernel also releases it when the process dies). Later calls do nothing.
     public func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let identity { LockHolders.remove(identity) }
         if descriptor >= 0 { close(descriptor) }
     }
 }
