@@ -96,7 +96,8 @@ public final class DaemonProcess: Sendable {
     /// What ``waitForExit(timeout:)`` returns for a daemon that did not exit in time.
     public static let hungStatus: Int32 = -1
 
-    /// Waits for the process to end and returns its exit status; after `timeout` (stretched under
+    /// Waits for the process to end, and for its output to be read to the end, and returns its
+    /// exit status; after `timeout` (stretched under
     /// a sanitizer) it kills the daemon, logs that to stderr and returns ``hungStatus``, so that a
     /// daemon that never exits fails the test instead of hanging it.
     public func waitForExit(timeout: Duration = .seconds(60)) async -> Int32 {
@@ -113,7 +114,12 @@ public final class DaemonProcess: Sendable {
                 resume(nil)
             }
         }
-        if let status { return status }
+        if let status {
+            // The exit can be seen before the last of its output has been read: wait for the
+            // pipe's end, so that a test checking what the daemon said last finds it.
+            await collector.waitForEnd(timeout: .seconds(10))
+            return status
+        }
         FileHandle.standardError.write(Data("immutad pid \(process.processIdentifier) did not exit within \(scaled): killed\n".utf8))
         kill(process.processIdentifier, SIGKILL)
         return Self.hungStatus
@@ -131,7 +137,8 @@ public final class DaemonProcess: Sendable {
 final class OutputCollector: Sendable {
     private struct Waiter {
         var id: Int
-        var needle: String
+        /// The text waited for; nil waits for the end of the output.
+        var needle: String?
         var continuation: CheckedContinuation<Void, Never>
     }
 
@@ -145,7 +152,7 @@ final class OutputCollector: Sendable {
                     if data.isEmpty { state.closed = true } else { state.text += String(decoding: data, as: UTF8.self) }
                     var ready: [CheckedContinuation<Void, Never>] = []
                     state.waiters.removeAll { waiter in
-                        guard state.closed || state.text.contains(waiter.needle) else { return false }
+                        guard state.closed || waiter.needle.map(state.text.contains) == true else { return false }
                         ready.append(waiter.continuation)
                         return true
                     }
@@ -160,9 +167,21 @@ final class OutputCollector: Sendable {
     var text: String { state.withLock { $0.text } }
 
     func wait(for needle: String, timeout: Duration, isRunning: @escaping @Sendable () -> Bool) async throws {
+        await waitUntil(needle, timeout: timeout)
+        guard text.contains(needle) else {
+            throw DaemonTestError("immutad did not print \(String(reflecting: needle)) (running: \(isRunning())); its output:\n\(text)")
+        }
+    }
+
+    /// Waits until the output has ended (the last writer closed the pipe), or `timeout` passes.
+    func waitForEnd(timeout: Duration) async {
+        await waitUntil(nil, timeout: timeout)
+    }
+
+    private func waitUntil(_ needle: String?, timeout: Duration) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let id = state.withLock { state -> Int? in
-                if state.text.contains(needle) || state.closed { return nil }
+                if state.closed || needle.map(state.text.contains) == true { return nil }
                 state.nextID += 1
                 state.waiters.append(Waiter(id: state.nextID, needle: needle, continuation: continuation))
                 return state.nextID
@@ -179,9 +198,6 @@ final class OutputCollector: Sendable {
                 }
                 expired?.resume()
             }
-        }
-        guard text.contains(needle) else {
-            throw DaemonTestError("immutad did not print \(String(reflecting: needle)) (running: \(isRunning())); its output:\n\(text)")
         }
     }
 }
