@@ -34,12 +34,20 @@ struct BenchConsume: AsyncParsableCommand {
                 topic, from: .earliest, creditRecords: Self.creditRecords, creditBytes: Self.creditBytes)
             var records = 0
             var bytes = 0
+            let progress = options.progress("bench consume", records: count)
+            var shown = (records: 0, bytes: 0)
             for try await record in subscription {
                 records += 1
                 bytes &+= record.payload.readableBytes
                 if records == count { break }
+                // Counted in steps, so that the progress line's lock stays out of the measured loop.
+                if records & 1023 == 0 {
+                    progress.add(records: records - shown.records, bytes: bytes - shown.bytes)
+                    shown = (records, bytes)
+                }
             }
             let seconds = (ContinuousClock.now - start).seconds
+            progress.finish()
             await subscription.cancel()
             guard records == options.count else {
                 throw CLIError("the subscription ended after \(records) of \(options.count) records")

@@ -48,14 +48,22 @@ struct BenchGroup: AsyncParsableCommand {
                 stopWhenIdle: true)
             var records = 0
             var bytes = 0
+            let progress = options.progress("bench group", records: count)
+            var shown = (records: 0, bytes: 0)
             for try await message in consumer {
                 bytes &+= message.record.payload.readableBytes
                 message.ack()
                 records += 1
                 if records == count { break }
+                // Counted in steps, so that the progress line's lock stays out of the measured loop.
+                if records & 1023 == 0 {
+                    progress.add(records: records - shown.records, bytes: bytes - shown.bytes)
+                    shown = (records, bytes)
+                }
             }
             try await consumer.flushAcks()
             let seconds = (ContinuousClock.now - start).seconds
+            progress.finish()
             try await consumer.leave()
             try await client.deleteGroup(topic, group: group)
             guard records == options.count else {

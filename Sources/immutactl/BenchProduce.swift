@@ -20,7 +20,7 @@ struct BenchProduce: AsyncParsableCommand {
 
     func run() async throws {
         try await withBenchTopic(options, connection) { client, batch in
-            let seconds = try await options.produce(client, count: options.count, batch: batch)
+            let seconds = try await options.produce(client, count: options.count, batch: batch, label: "bench produce")
             options.report("produce", records: options.count, seconds: seconds, batch: batch)
         }
     }

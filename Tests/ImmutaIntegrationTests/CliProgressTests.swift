@@ -53,6 +53,31 @@ import Testing
         #expect(verified.out.contains("t: ok (") && verified.out.contains("u: ok ("), "\(verified.out.suffix(300))")
     }
 
+    @Test func benchmarksDrawAProgressLineOnATerminalAndNoneWithJSON() async throws {
+        let cli = try await CliDaemon()
+        let count = 300_000
+        let commands: [(String, [String], String)] = [
+            ("bench produce --size 10 --count \(count) --topic b --keep", ["bench produce: "], "produce: \(count) records of 10 bytes"),
+            ("bench consume --size 10 --count \(count) --topic b --keep", ["bench consume: "], "consume: \(count) records of 10 bytes"),
+            // A fresh topic: the fill before the measured run shows its own line.
+            ("bench group --size 10 --count \(count) --topic g", ["filling g: ", "bench group: "], "group: \(count) records of 10 bytes"),
+        ]
+        for (command, labels, summary) in commands {
+            let shown = try await Self.onTerminal(cli, command)
+            #expect(shown.status == 0, "\(command): \(shown.out)")
+            for label in labels {
+                let frames = shown.out.components(separatedBy: "\r\u{1B}[K").filter { $0.hasPrefix(label) }
+                #expect(frames.contains { $0.contains(" of 300,000 records") && $0.contains("%") }, "\(command): \(label) \(frames.last ?? shown.out.prefix(300).description)")
+            }
+            #expect(shown.out.contains(summary), "\(command): \(shown.out.suffix(300))")
+        }
+        // --json: one object on standard output and nothing drawn on the terminal.
+        let json = try await Self.onTerminal(cli, "bench produce --size 10 --count \(count) --json")
+        #expect(json.status == 0, "\(json.out)")
+        #expect(!json.out.contains("bench produce: ") && !json.out.contains("\u{1B}"), "\(json.out.prefix(300))")
+        #expect(json.out.contains("\"records_per_sec\""), "\(json.out)")
+    }
+
     @Test func withoutATerminalProgressIsPlainLinesAndRecordsToATerminalShowNone() async throws {
         let cli = try await CliDaemon()
         try await cli.expect(0, ["topic", "create", "t", "--durability", "none"])

@@ -91,13 +91,14 @@ struct BenchOptions: ParsableArguments {
     func fill(_ client: ImmutaClient, batch: Int) async throws {
         let present = try await client.describeTopic(topicName).records
         if present < UInt64(count) {
-            _ = try await produce(client, count: count - Int(present), batch: batch)
+            _ = try await produce(client, count: count - Int(present), batch: batch, label: "filling \(topicName)")
         }
     }
 
     /// Produces `count` records as fast as the daemon takes them: prebuilt batches, several in
-    /// flight. Returns the elapsed seconds.
-    func produce(_ client: ImmutaClient, count: Int, batch: Int) async throws -> Double {
+    /// flight, with progress on standard error as batches are acknowledged. Returns the elapsed
+    /// seconds.
+    func produce(_ client: ImmutaClient, count: Int, batch: Int, label: String) async throws -> Double {
         let payload = (0..<payloadBytes).map { UInt8(truncatingIfNeeded: 0x61 + $0 % 26) }
         func framed(_ records: Int) -> ByteBuffer {
             var buffer = ByteBufferAllocator().buffer(capacity: records * (payload.count + 8))
@@ -110,17 +111,28 @@ struct BenchOptions: ParsableArguments {
         let full = framed(batch)
         let last = count % batch == 0 ? full : framed(count % batch)
         let batches = (count + batch - 1) / batch
-        let (topic, ack, window) = (topicName, ack.ack, inFlight)
+        let (topic, ack, window, size) = (topicName, ack.ack, inFlight, payload.count)
+        let progress = progress(label, records: count)
+        defer { progress.finish() }
         let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<batches {
-                if index >= window { try await group.next() }
+                if index >= window, let n = try await group.next() { progress.add(records: n, bytes: n * size) }
                 let (records, n) = index == batches - 1 ? (last, count - index * batch) : (full, batch)
-                group.addTask { try await client.produce(topic, framedRecords: records, count: n, ack: ack) }
+                group.addTask {
+                    _ = try await client.produce(topic, framedRecords: records, count: n, ack: ack)
+                    return n
+                }
             }
-            try await group.waitForAll()
+            for try await n in group { progress.add(records: n, bytes: n * size) }
         }
         return (ContinuousClock.now - start).seconds
+    }
+
+    /// Progress of a benchmark's `records` records (none with --json, whose reader wants one
+    /// object and nothing else).
+    func progress(_ label: String, records: Int) -> Progress {
+        Progress(label, totalRecords: UInt64(records), totalBytes: UInt64(records) * UInt64(payloadBytes), quiet: json)
     }
 
     /// Prints the figures.
