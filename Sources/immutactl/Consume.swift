@@ -35,7 +35,7 @@ struct Consume: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
     // `.unconditional`, so that `--from -10` takes its value instead of reading it as an option.
@@ -70,7 +70,9 @@ struct Consume: AsyncParsableCommand {
     @Option(help: "lines: each payload and a newline; raw: payloads only; json: one object per line.")
     var format: RecordFormat = .lines
 
-    @Option(help: ArgumentHelp("Consume as a member of this consumer group (managed delivery).", valueName: "group"))
+    @Option(
+        help: ArgumentHelp("Consume as a member of this consumer group (managed delivery).", valueName: "group"),
+        completion: NameCompletion.groups)
     var group: String?
 
     @Option(

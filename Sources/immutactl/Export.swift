@@ -26,10 +26,11 @@ struct Export: AsyncParsableCommand {
         case header
     }
 
-    @Argument(help: "The topic to export.")
+    @Argument(help: "The topic to export.", completion: NameCompletion.topics)
     var topic: String
 
-    @Argument(help: "The file to write; - (the default) or a pipe such as /dev/stdout streams the records.")
+    @Argument(
+        help: "The file to write; - (the default) or a pipe such as /dev/stdout streams the records.", completion: .file())
     var file: String = "-"
 
     @Option(help: ArgumentHelp("Read this data directory offline (no daemon may have it open).", valueName: "dir"))

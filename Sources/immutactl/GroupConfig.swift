@@ -23,10 +23,10 @@ struct GroupConfig: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
-    @Argument(help: "The group.")
+    @Argument(help: "The group.", completion: NameCompletion.groups)
     var group: String
 
     @Option(name: .customLong("set"), help: ArgumentHelp("A setting to change, as KEY=VALUE (repeatable).", valueName: "key=value"))

@@ -13,10 +13,10 @@ struct GroupDelete: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
-    @Argument(help: "The group.")
+    @Argument(help: "The group.", completion: NameCompletion.groups)
     var group: String
 
     func validate() throws {

@@ -14,7 +14,7 @@ struct GroupList: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "Only the groups of this topic (default: every topic's).")
+    @Argument(help: "Only the groups of this topic (default: every topic's).", completion: NameCompletion.topics)
     var topic: String?
 
     @Flag(help: "Print a JSON array of group objects (the fields of `group describe --json`).")

@@ -19,10 +19,10 @@ struct GroupPending: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
-    @Argument(help: "The group.")
+    @Argument(help: "The group.", completion: NameCompletion.groups)
     var group: String
 
     @Option(help: ArgumentHelp("List from this offset on.", valueName: "offset"))

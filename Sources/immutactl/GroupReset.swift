@@ -20,10 +20,10 @@ struct GroupReset: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
-    @Argument(help: "The group.")
+    @Argument(help: "The group.", completion: NameCompletion.groups)
     var group: String
 
     @Flag(help: "Move to the earliest retained record (everything is consumed again).")

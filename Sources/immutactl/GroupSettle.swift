@@ -5,10 +5,10 @@ import Immuta
 struct GroupSettle: ParsableArguments {
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic.")
+    @Argument(help: "The topic.", completion: NameCompletion.topics)
     var topic: String
 
-    @Argument(help: "The group.")
+    @Argument(help: "The group.", completion: NameCompletion.groups)
     var group: String
 
     @Argument(help: ArgumentHelp("Offsets of pending records (see group pending).", valueName: "offset"))

@@ -33,10 +33,10 @@ struct Import: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: ArgumentHelp("The seed-format file, or - for standard input.", valueName: "file"))
+    @Argument(help: ArgumentHelp("The seed-format file, or - for standard input.", valueName: "file"), completion: .file())
     var first: String
 
-    @Argument(help: ArgumentHelp("The topic to append to.", valueName: "topic"))
+    @Argument(help: ArgumentHelp("The topic to append to.", valueName: "topic"), completion: NameCompletion.topics)
     var second: String
 
     @Option(help: ArgumentHelp("Write this data directory offline (no daemon may have it open).", valueName: "dir"))

@@ -32,7 +32,7 @@ struct Produce: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The topic (it must exist).")
+    @Argument(help: "The topic (it must exist).", completion: NameCompletion.topics)
     var topic: String
 
     @Option(help: "Acknowledge once a batch is written (write) or once it is on disk (fsync).")

@@ -24,6 +24,18 @@ enum NameCompletion {
         await names(words) { try await $0.listTopics().map(\.name) }.filter { $0.hasPrefix(prefix) }.sorted()
     }
 
+    /// The consumer groups whose names start with what is typed, of the topic named on the command
+    /// line (`group describe orders <Tab>`, `consume orders --group <Tab>`): every group is listed,
+    /// and those of a topic among the typed words are offered, which needs no parsing of a line
+    /// that is only half written. No topic typed yet, every group's name.
+    static let groups = CompletionKind.custom { words, _, prefix in
+        let groups = await names(words) { try await $0.listGroups().map { "\($0.topic)\u{0}\($0.group)" } }
+            .map { $0.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init) }
+        let typed = Set(words)
+        let ofTypedTopic = groups.filter { typed.contains($0[0]) }
+        return Set((ofTypedTopic.isEmpty ? groups : ofTypedTopic).map { $0[1] }).filter { $0.hasPrefix(prefix) }.sorted()
+    }
+
     /// Asks the daemon named by the command line being completed (its `--socket`, else the usual
     /// default), giving up at the deadline.
     private static func names(

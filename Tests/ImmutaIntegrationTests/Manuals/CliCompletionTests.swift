@@ -82,6 +82,21 @@ import Testing
         #expect(try await bash.complete("immutactl topic config ", socket: daemon.socket).sorted() == ["audit", "orders", "other"])
         #expect(try await bash.complete("immutactl topic delete --socket \(daemon.socket) a").sorted() == ["audit"])
         #expect(try await bash.complete("immutactl acl check --topic au", socket: daemon.socket) == ["audit"])
+        // Every command that names a topic completes it.
+        for command in ["produce", "consume", "export", "import in.immuta", "group list", "group describe", "group config"] {
+            #expect(try await bash.complete("immutactl \(command) or", socket: daemon.socket) == ["orders"], "\(command)")
+        }
+        // Group names: those of the topic typed, else every topic's.
+        for (topic, group) in [("orders", "billing"), ("orders", "shipping"), ("other", "bookkeeping")] {
+            // A member that joins an empty topic, finds nothing, and leaves: the group stays.
+            try await daemon.expect(0, ["consume", topic, "--group", group])
+        }
+        let listed = try await daemon.expect(0, ["group", "list"])
+        try #require(listed.out.contains("bookkeeping"), "the groups exist: \(listed.out)")
+        #expect(try await bash.complete("immutactl group describe orders ", socket: daemon.socket) == ["billing", "shipping"])
+        #expect(try await bash.complete("immutactl group pending other b", socket: daemon.socket) == ["bookkeeping"])
+        #expect(try await bash.complete("immutactl consume orders --group b", socket: daemon.socket) == ["billing"])
+        #expect(try await bash.complete("immutactl consume --group b", socket: daemon.socket) == ["billing", "bookkeeping"])
 
         let dir = TemporaryDirectory(prefix: "compl")
         let silent = try SilentSocket(path: dir.path + "/silent.sock")
