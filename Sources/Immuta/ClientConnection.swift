@@ -85,7 +85,8 @@ final class ClientConnection: Sendable {
                 id: requestID)
         } catch let error as ImmutaError where error.isConnectionLost && deadline.map({ .now >= $0 }) == true {
             throw ImmutaError.connectionClosed(
-                "immutad at \(socketPath) took the connection but did not answer HELLO (is the daemon behind the socket running?)")
+                "immutad at \(socketPath) took the connection but did not answer HELLO in time (is the daemon behind "
+                    + "the socket running, or still starting?)")
         }
         guard case .helloOK(_, let server, let maxFrame, let maxRecord) = response else {
             try? await channel.close()

@@ -66,11 +66,17 @@ public final class ImmutaClient: Sendable {
     ///   - reconnect: whether and for how long subscriptions, group members and later requests
     ///     reconnect after a lost connection or a daemon restart (default: for up to 30 s;
     ///     ``ReconnectPolicy/disabled`` to fail at once, as a plain socket would).
+    ///   - helloTimeout: how long to wait for the daemon's answer to HELLO (default: for ever). A
+    ///     socket that systemd holds takes the connection even while no daemon runs, or while one
+    ///     is still recovering its topics, so the connect alone proves nothing.
     public static func connect(
         socketPath: String, clientName: String = defaultClientName,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, reconnect: ReconnectPolicy = .standard
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, reconnect: ReconnectPolicy = .standard,
+        helloTimeout: Duration? = nil
     ) async throws -> ImmutaClient {
-        try await connect(socketPath: socketPath, clientName: clientName, group: group, reconnect: reconnect, helloDeadline: nil)
+        try await connect(
+            socketPath: socketPath, clientName: clientName, group: group, reconnect: reconnect,
+            helloDeadline: helloTimeout.map { .now + $0 })
     }
 
     /// ``connect(socketPath:clientName:group:reconnect:)``, giving up on a daemon that has not

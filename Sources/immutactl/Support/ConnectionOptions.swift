@@ -27,12 +27,16 @@ struct ConnectionOptions: ParsableArguments {
         return "/run/immuta/immuta.sock"
     }
 
-    /// Connects to the daemon, explaining how the socket was chosen when that fails.
+    /// Connects to the daemon, explaining how the socket was chosen when that fails. A daemon
+    /// that takes the connection and does not answer (a socket systemd holds for a service that
+    /// will not start) is given up on after the reconnection bound, 30 s by default, with exit 69.
     func connect() async throws -> ImmutaClient {
         let path = socketPath
         let reconnect = try Reconnection.policy()
+        let helloTimeout = reconnect.isEnabled ? reconnect.timeout : ReconnectPolicy.standard.timeout
         do {
-            return try await ImmutaClient.connect(socketPath: path, clientName: "immutactl", reconnect: reconnect)
+            return try await ImmutaClient.connect(
+                socketPath: path, clientName: "immutactl", reconnect: reconnect, helloTimeout: helloTimeout)
         } catch let error as ImmutaError where !error.isConnectionLost {
             // The daemon answered (a connection limit): its own words, not a guess.
             throw error

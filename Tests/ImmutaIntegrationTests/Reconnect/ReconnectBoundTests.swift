@@ -46,6 +46,27 @@ import Testing
     }
 }
 
+/// A socket that takes connections while no daemon answers (systemd's socket unit with a service
+/// that fails to start) does not hang a command's first connect: it gives up after the bound.
+@Suite(.timeLimit(.minutes(5))) struct FirstConnectBoundTests {
+    @Test func aHeldSocketWithoutADaemonEndsTheFirstConnectWithinTheBound() async throws {
+        let dir = TemporaryDirectory(prefix: "held")
+        let socket = try HeldSocket(path: dir.path + "/immuta.sock")
+        defer { socket.close() }
+        for command in [["topic", "list"], ["status"], ["consume", "t", "--follow"], ["produce", "t"]] {
+            let started = ContinuousClock.now
+            let result = try await withDeadline("\(command) to give up", timeout: .seconds(60)) {
+                try await CliProcess(command, socket: socket.path, environment: ["IMMUTA_RECONNECT_TIMEOUT": "2s"]).finish()
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(result.status == 69, "\(command): exited \(result.status): \(result.stderr)")
+            #expect(result.stderr.contains("did not answer HELLO in time"), "\(command): \(result.stderr)")
+            #expect(elapsed >= .seconds(2), "\(command) gave up after \(elapsed), before the bound")
+            #expect(elapsed < TestBudget.time(.seconds(15)), "\(command) took \(elapsed) to give up")
+        }
+    }
+}
+
 /// A bound that is not a duration is refused before anything is done, saying what is wrong.
 @Suite struct ReconnectBoundValueTests {
     @Test func aMalformedBoundIsAUsageError() async throws {
