@@ -9,8 +9,8 @@ import NIOCore
 /// reached the disk, the producer reconnects and sends the same batch again with the same number:
 /// the daemon stores it if it never did, and otherwise answers with the offsets it stored it at.
 /// A batch the daemon refused is not stored, and neither is any later batch that was in flight
-/// behind it: those fail too, so nothing lands out of order. The next batch then takes the failed
-/// one's number.
+/// behind it, or waiting for its turn: those fail too, so nothing lands out of order. The next
+/// call then takes the failed batch's number.
 ///
 /// ```swift
 /// let producer = ImmutaProducer(socketPath: "/run/immuta/immuta.sock")
@@ -112,8 +112,17 @@ public actor ImmutaProducer {
     /// where it was stored, also when that was by an earlier attempt.
     @discardableResult
     public func produce(_ topic: String, framedRecords: ByteBuffer, count: Int, ack: Ack = .fsync) async throws -> ProduceResult {
+        // A call that waits for room while an earlier batch fails is not sent: numbered after the
+        // failure it would be stored behind the gap, out of order with what its caller sent first.
+        let failuresBefore = streams[topic]?.failures ?? 0
         while !(streams[topic] ?? SequenceStream()).canIssue(limit: Self.maxInFlightPerTopic) {
             await waitForProgress(on: topic)
+        }
+        if let failures = streams[topic]?.failures, failures != failuresBefore {
+            throw ImmutaError(
+                code: .sequenceGap,
+                message: "a batch to \(topic) was not sent: an earlier batch of producer \(producerID) failed while it "
+                    + "waited to be sent, and nothing after that one was stored")
         }
         let sequence = streams[topic, default: SequenceStream()].issue()
         do {
@@ -190,6 +199,11 @@ public actor ImmutaProducer {
     private func waitForProgress(on topic: String) async {
         await withCheckedContinuation { waiters[topic, default: []].append($0) }
     }
+
+    /// Batches to `topic` sent and not yet answered, and calls waiting for their turn (for tests).
+    func queue(on topic: String) -> (sent: Int, waiting: Int) {
+        (streams[topic]?.outstanding.count ?? 0, waiters[topic]?.count ?? 0)
+    }
 }
 
 /// What to do after a batch got an error.
@@ -215,6 +229,8 @@ struct SequenceStream {
     private(set) var outstanding: Set<UInt64> = []
     /// The lowest batch refused since the last rewind: nothing from it on was stored.
     private(set) var failedAt: UInt64?
+    /// Batches refused so far, so that a call can tell whether one failed while it waited.
+    private(set) var failures: UInt64 = 0
 
     /// Whether a new batch may be numbered now: there is room, and after a failure every batch
     /// in flight behind it has been answered (so the numbers can go back to the failed one).
@@ -239,8 +255,10 @@ struct SequenceStream {
         outstanding.remove(sequence)
         if restart {
             failedAt = 0
+            failures += 1
         } else if !stored {
             failedAt = min(failedAt ?? sequence, sequence)
+            failures += 1
         }
     }
 
