@@ -139,7 +139,8 @@ struct BenchOptions: ParsableArguments {
     ///
     /// - Parameters:
     ///   - bytes: payload bytes moved (default: records × --size).
-    ///   - extra: more JSON fields, and their text for the line (`max in flight 10000`).
+    ///   - extra: more JSON fields, and their text for the line (`max in flight 10000`; an empty
+    ///     text leaves the field out of the line).
     func report(
         _ name: String, records: Int, bytes: UInt64? = nil, seconds: Double, batch: Int?,
         extra: [(key: String, value: JSON, text: String)] = []
@@ -159,7 +160,7 @@ struct BenchOptions: ParsableArguments {
         } else {
             let how =
                 (batch.map { ", batches of \($0), \(inFlight) in flight, ack \(ack.rawValue)" } ?? "")
-                + extra.map { ", \($0.text)" }.joined()
+                + extra.filter { !$0.text.isEmpty }.map { ", \($0.text)" }.joined()
             print(
                 "\(name): \(records) records of \(payloadBytes) bytes in \(format(seconds, 3)) s: "
                     + "\(format(perSecond, 0)) records/s, \(format(megabytes, 1)) MB/s\(how)")

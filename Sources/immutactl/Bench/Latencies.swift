@@ -11,7 +11,7 @@ struct Latencies {
 
     /// The percentiles a run reports, and the distribution lines `bench e2e` passes on and
     /// scripts/bench-plot.py draws.
-    static let percentiles: [Double] = [50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100]
+    static let percentiles: [Double] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100]
 
     mutating func record(nanoseconds: UInt64) {
         _ = histogram.record(min(nanoseconds, 60_000_000_000))
@@ -58,14 +58,17 @@ extension Latencies {
         let count: UInt64
         let points: [(Double, UInt64)]
 
-        /// As ``Latencies/reported``.
+        /// As ``Latencies/reported``: the five usual points, then every percentile measured as
+        /// `percentiles_us`, pairs of [percentile, µs] for plotting (JSON only).
         var reported: [(key: String, value: JSON, text: String)] {
             let names: [Double: String] = [50: "p50", 90: "p90", 99: "p99", 99.9: "p999", 100: "max"]
-            return points.compactMap { percentile, nanoseconds in
+            let usual = points.compactMap { percentile, nanoseconds -> (key: String, value: JSON, text: String)? in
                 guard let name = names[percentile] else { return nil }
                 let micros = Double(nanoseconds) / 1000
                 return (name + "_us", .double(micros), "\(name) \(Latencies.micros(micros)) µs")
             }
+            let all = JSON.array(points.map { JSON.array([.double($0.0), .double(Double($0.1) / 1000)]) })
+            return usual + [("percentiles_us", all, "")]
         }
     }
 }
