@@ -47,12 +47,12 @@ if ((quick)); then
     n_rtt_fsync=300 n_rtt_write=3000 n_fanout=5000 n_group=50000 n_conns=1000 n_scale=1000 n_scale_produce=100000
 else
     runs=3 raw_bytes=$((2 << 30)) raw_pings=100000 raw_syncs=2000
-    n_c100=1000000 n_c64k=10000 n_produce=1000000 n_fsync8=40000 n_e2e_slow=10000 n_e2e_fast=1000000
+    n_c100=1000000 n_c64k=10000 n_produce=1000000 n_fsync8=40000 n_e2e_slow=10000 n_e2e_fast=500000
     n_rtt_fsync=2000 n_rtt_write=20000 n_fanout=50000 n_group=500000 n_conns=1000 n_scale=10000 n_scale_produce=1000000
 fi
 e2e_window=256  # records in flight for every e2e producer: the most immutactl allows, so that the window limits none
 
-log() { printf '[bench-compare] %s\n' "$*" >&2; }
+log() { printf '[bench-compare %s] %s\n' "$(date +%T)" "$*" >&2; }  # the time: to tell which rows other load touched
 
 # --- Set-up: packages, builds ----------------------------------------------------------------
 
@@ -589,7 +589,8 @@ workload_scale() {
         produce_before+=("$result")
     done
     measure immuta "$peers/immuta_admin" populate "$sock" "$n_scale"
-    log "created $n_scale topics and groups in $(jfield "$result" seconds) s"
+    local populate
+    populate=$(jfield "$result" seconds)
     stop_pid "$immutad_pid"
     local begin end startup rss i one
     begin=$(date +%s%N)
@@ -602,6 +603,7 @@ workload_scale() {
         produce_after+=("$result")
     done
     stop_pid "$immutad_pid"
+    emit_row scale-create "scale: creating $shown topics + $shown groups (64 requests in flight)" s "${populate:-failed}" "" "" "—" "—"
     emit_row scale-startup "scale: start-up with $shown topics + $shown groups" ms "$startup" "" "" \
         "≤ 1,000 ms" "$(verdict "$startup <= 1000" "$startup")"
     emit_row scale-rss "scale: RSS after that start-up" MiB "$rss" "" "" "≤ 128 MiB" "$(verdict "$rss <= 128" "$rss")"
