@@ -7,6 +7,10 @@
 #   scripts/bench-compare.sh --json FILE     also every row's figures (and every run's) as JSON lines
 #   scripts/bench-compare.sh --only 'e2e|rtt'   only the workloads whose key or title matches
 #
+# Keys: memory consume-100 consume-64k produce-write produce-fsync8 e2e-1000 e2e-100000 rtt-fsync
+# rtt-write fanout group scale. --only matches its expression within "KEY TITLE", so 'e2e-1000 '
+# (with the space) leaves out e2e-100000. The machine's limits are measured in every run.
+#
 # It installs what is missing (Debian's redis-server, redis-tools, nats-server, libhiredis-dev,
 # libnats-dev, gcc, pkg-config), builds release immutad and immutactl (in .build-bench) and the C
 # peer clients of scripts/bench-peers, and starts throwaway servers in one temporary directory
@@ -19,7 +23,7 @@ export LC_ALL=C.UTF-8   # character counts for the table's padding; '.' as the d
 caller_dir=$PWD
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 quick=0 json_file="" only=""
 while (($#)); do
