@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline uint64_t now_ns(void) {
     struct timespec t;
@@ -45,6 +46,27 @@ static inline void die(const char *format, ...) {
     fprintf(stderr, "\n");
     va_end(args);
     exit(1);
+}
+
+/* Writes or reads all of `length` bytes through a pipe between the e2e processes. */
+static inline void full_write(int fd, const void *data, size_t length) {
+    const char *p = data;
+    while (length) {
+        ssize_t n = write(fd, p, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die("pipe write: %s", strerror(errno));
+        p += n, length -= (size_t)n;
+    }
+}
+
+static inline void full_read(int fd, void *data, size_t length) {
+    char *p = data;
+    while (length) {
+        ssize_t n = read(fd, p, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die("the receiver ended early");
+        p += n, length -= (size_t)n;
+    }
 }
 
 static inline void *checked_malloc(size_t bytes) {

@@ -27,26 +27,6 @@ static redisContext *connect_redis(void) {
     return c;
 }
 
-static void full_write(int fd, const void *data, size_t length) {
-    const char *p = data;
-    while (length) {
-        ssize_t n = write(fd, p, length);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) die("pipe write: %s", strerror(errno));
-        p += n, length -= (size_t)n;
-    }
-}
-
-static void full_read(int fd, void *data, size_t length) {
-    char *p = data;
-    while (length) {
-        ssize_t n = read(fd, p, length);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) die("the receiver ended early");
-        p += n, length -= (size_t)n;
-    }
-}
-
 /* The receiving process: reads RECORDS entries after `from`, sends its samples up the pipe. */
 static void receive(const char *from, uint64_t records, int up) {
     redisContext *c = connect_redis();

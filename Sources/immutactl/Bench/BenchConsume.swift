@@ -34,17 +34,12 @@ struct BenchConsume: AsyncParsableCommand {
                 topic, from: .earliest, creditRecords: Self.creditRecords, creditBytes: Self.creditBytes)
             var records = 0
             var bytes = 0
-            let progress = options.progress("bench consume", records: count)
-            var shown = (records: 0, bytes: 0)
+            var progress = SteppedProgress(options.progress("bench consume", records: count))
             for try await record in subscription {
                 records += 1
                 bytes &+= record.payload.readableBytes
                 if records == count { break }
-                // Counted in steps, so that the progress line's lock stays out of the measured loop.
-                if records & 1023 == 0 {
-                    progress.add(records: records - shown.records, bytes: bytes - shown.bytes)
-                    shown = (records, bytes)
-                }
+                progress.add(bytes: record.payload.readableBytes)
             }
             let seconds = (ContinuousClock.now - start).seconds
             progress.finish()

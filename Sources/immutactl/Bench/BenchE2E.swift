@@ -46,7 +46,7 @@ struct BenchE2E: AsyncParsableCommand {
                 socket: connection.socketPath, topic: topic, from: from, count: count)
             let interval = 1_000_000_000 / UInt64(rate)
             let padding = [UInt8](repeating: 0x61, count: size - 8)
-            let progress = options.progress("bench e2e", records: count)
+            var progress = SteppedProgress(options.progress("bench e2e", records: count))
             let window = options.inFlight
             let started = monotonicNanoseconds() + 1_000_000
             do {
@@ -60,7 +60,7 @@ struct BenchE2E: AsyncParsableCommand {
                         record.writeBytes(padding)
                         if index >= window { try await group.next() }
                         group.addTask { _ = try await client.produce(topic, framedRecords: record, count: 1, ack: ack) }
-                        if (index + 1) & 255 == 0 { progress.add(records: 256, bytes: 256 * size) }
+                        progress.add(bytes: size)
                     }
                     try await group.waitForAll()
                 }

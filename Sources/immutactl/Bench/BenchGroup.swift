@@ -48,18 +48,13 @@ struct BenchGroup: AsyncParsableCommand {
                 stopWhenIdle: true)
             var records = 0
             var bytes = 0
-            let progress = options.progress("bench group", records: count)
-            var shown = (records: 0, bytes: 0)
+            var progress = SteppedProgress(options.progress("bench group", records: count))
             for try await message in consumer {
                 bytes &+= message.record.payload.readableBytes
                 message.ack()
                 records += 1
                 if records == count { break }
-                // Counted in steps, so that the progress line's lock stays out of the measured loop.
-                if records & 1023 == 0 {
-                    progress.add(records: records - shown.records, bytes: bytes - shown.bytes)
-                    shown = (records, bytes)
-                }
+                progress.add(bytes: message.record.payload.readableBytes)
             }
             try await consumer.flushAcks()
             let seconds = (ContinuousClock.now - start).seconds

@@ -27,13 +27,13 @@ struct BenchRTT: AsyncParsableCommand {
             record.writeInteger(UInt64(options.payloadBytes), endianness: .little)
             record.writeBytes((0..<options.payloadBytes).map { UInt8(truncatingIfNeeded: 0x61 + $0 % 26) })
             var latencies = Latencies()
-            let progress = options.progress("bench rtt", records: count)
+            var progress = SteppedProgress(options.progress("bench rtt", records: count))
             let start = ContinuousClock.now
-            for sent in 1...count {
+            for _ in 1...count {
                 let before = monotonicNanoseconds()
                 _ = try await client.produce(topic, framedRecords: record, count: 1, ack: ack)
                 latencies.record(nanoseconds: monotonicNanoseconds() - before)
-                if sent & 255 == 0 { progress.add(records: 256, bytes: 256 * options.payloadBytes) }
+                progress.add(bytes: options.payloadBytes)
             }
             let seconds = (ContinuousClock.now - start).seconds
             progress.finish()
