@@ -76,6 +76,19 @@ struct RecordsReply: Sendable {
             fileLength: descriptor == nil ? 0 : dataLength, count: count, dataLength: dataLength)
     }
 
+    /// A DELIVERY of a batch just appended, from memory (see ``AppendedBatch``).
+    static func make(_ opcode: Opcode, requestID: UInt32, appended batch: AppendedBatch, allocator: ByteBufferAllocator)
+        -> RecordsReply
+    {
+        let bodyLength = WireRecordsHeader.size + batch.indexAndData.count
+        var head = allocator.buffer(capacity: Frame.headerSize + bodyLength)
+        Frame.writeHeader(into: &head, opcode: opcode, requestID: requestID, bodyLength: bodyLength)
+        WireRecordsHeader(firstOffset: batch.firstOffset, count: UInt32(batch.count), logEndOffset: batch.nextOffset)
+            .encode(into: &head)
+        head.writeBytes(batch.indexAndData)
+        return RecordsReply(head: head, count: batch.count, dataLength: batch.dataLength)
+    }
+
     /// Releases what an unwritten reply holds.
     func discard() {
         if let fileDescriptor, let leasedFrom { leasedFrom.returnDataDescriptor(fileDescriptor) }

@@ -148,18 +148,7 @@ extension ConnectionHandler {
         }
         if replies.isEmpty {
             // Caught up: wait for the writer's next commit.
-            guard let context else { return }
-            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let eventLoop = context.eventLoop
-            let token = subscription.topic.log.whenRecords(beyond: subscription.next) {
-                eventLoop.execute {
-                    handler.value.subscriptions[id]?.waitToken = nil
-                    handler.value.pump(id)
-                }
-            }
-            guard let token else { return pump(id) }
-            subscription.waitToken = token
-            return
+            return waitForCommit(id, subscription)
         }
         pump(id)
     }

@@ -13,6 +13,8 @@ public final class ServerStats: Sendable {
     let bytesDelivered = Atomic<Int64>(0)
     /// Bytes handed to the kernel as file regions (sendfile) rather than copied through memory.
     let bytesSentZeroCopy = Atomic<Int64>(0)
+    /// Records sent to caught-up subscribers from the batch that woke them, without a file read.
+    let recordsDeliveredFromMemory = Atomic<Int64>(0)
     let protocolErrors = Atomic<Int64>(0)
     /// Idempotent batches that were resends of stored ones, answered without appending.
     let duplicateBatches = Atomic<Int64>(0)
@@ -41,6 +43,7 @@ public final class ServerStats: Sendable {
             ("records_delivered", recordsDelivered.load(ordering: .relaxed)),
             ("bytes_delivered", bytesDelivered.load(ordering: .relaxed)),
             ("bytes_sent_zero_copy", bytesSentZeroCopy.load(ordering: .relaxed)),
+            ("records_delivered_from_memory", recordsDeliveredFromMemory.load(ordering: .relaxed)),
             ("protocol_errors", protocolErrors.load(ordering: .relaxed)),
             ("duplicate_batches", duplicateBatches.load(ordering: .relaxed)),
             ("connection_handlers", connectionHandlers.load(ordering: .relaxed)),

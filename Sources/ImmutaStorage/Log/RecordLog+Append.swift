@@ -44,7 +44,7 @@ extension RecordLog {
     ) throws -> AppendResult {
         guard !bytes.isEmpty else { throw StorageError.emptyBatch }
         let configuration = self.configuration
-        let (result, woken) = try writer.withLock { (state) -> (AppendResult, [Waiter]) in
+        let (result, woken, appended) = try writer.withLock { (state) -> (AppendResult, [Waiter], AppendedBatch?) in
             guard !state.closed else { throw StorageError.closed(log: name) }
             try recoverAfterFailure(&state)
             writerBusySince.store(monotonicNanoseconds(), ordering: .relaxed)
@@ -100,11 +100,18 @@ extension RecordLog {
             state.activeCount += UInt64(count)
             state.nextOffset += UInt64(count)
             state.lastTimestamp = now
-            return (result, publish(result, dataBytes: UInt64(bytes.count)))
+            let woken = publish(result, dataBytes: UInt64(bytes.count))
+            guard !woken.isEmpty, bytes.count <= AppendedBatch.maxBytes else { return (result, woken, nil) }
+            let appended = state.indexScratch.withUnsafeBytes { index in
+                AppendedBatch(
+                    firstOffset: result.firstOffset, count: count,
+                    index: UnsafeRawBufferPointer(rebasing: index[0..<indexBytes]), data: bytes)
+            }
+            return (result, woken, appended)
         }
         // Woken outside the writer's lock: a waiter may append to another log (a dead letter), and
         // two logs doing that to each other under their locks would deadlock.
-        for waiter in woken { waiter.wake() }
+        for waiter in woken { waiter.wake(appended) }
         switch configuration.durability {
         case .none:
             if syncState.withLock({ !$0.sealedUnflushed.isEmpty }) { requestSync(upTo: result.nextOffset) }

@@ -13,6 +13,15 @@ extension RecordLog {
     ///
     /// `wake` runs on the appending thread: keep it short (hop to your own executor).
     public func whenRecords(beyond offset: UInt64, _ wake: @escaping @Sendable () -> Void) -> WaitToken? {
+        whenRecords(beyond: offset, receiving: { _ in wake() })
+    }
+
+    /// Like ``whenRecords(beyond:_:)``, and hands `wake` the batch that extended the log when it
+    /// is small enough to pass on from memory (``AppendedBatch/maxBytes``); nil otherwise, and
+    /// when the log closes.
+    public func whenRecords(
+        beyond offset: UInt64, receiving wake: @escaping @Sendable (AppendedBatch?) -> Void
+    ) -> WaitToken? {
         shared.withLock { state -> WaitToken? in
             guard state.nextOffset <= offset, !state.closed else { return nil }
             let id = state.nextWaiterID

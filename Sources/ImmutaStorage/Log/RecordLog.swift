@@ -43,7 +43,8 @@ public final class RecordLog: Sendable {
 
     struct Waiter {
         var beyond: UInt64
-        var wake: @Sendable () -> Void
+        /// Called with the batch that woke it when that batch was small enough to hand on.
+        var wake: @Sendable (AppendedBatch?) -> Void
     }
 
     struct SyncState {
@@ -168,7 +169,7 @@ public final class RecordLog: Sendable {
             state.waiters.removeAll()
             return all
         }
-        woken.forEach { $0.wake() }
+        woken.forEach { $0.wake(nil) }
         let pending = syncState.withLock { state in
             let waiters = state.waiters
             state.waiters.removeAll()
