@@ -4,21 +4,20 @@ import NIOCore
 import Synchronization
 
 extension ConnectionHandler {
-    /// Answers an ack-fsync PRODUCE once its batch is on disk (the log's group commit).
-    func answerWhenDurable(_ response: Response, requestID: UInt32, wait: @escaping @Sendable () async throws -> Void) {
+    /// Answers an ack-fsync PRODUCE once its batch is on disk (the log's group commit). `whenDurable`
+    /// calls back on the flushing thread, which hands the answer straight to this event loop.
+    func answerWhenDurable(
+        _ response: Response, requestID: UInt32,
+        whenDurable: (_ done: @escaping @Sendable (StorageError?) -> Void) -> Void
+    ) {
         guard let context else { return }
         awaitingFsync += 1
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        Task {
-            let failure: ProtocolError?
-            do {
-                try await wait()
-                failure = nil
-            } catch {
-                // Written but not flushed: say so, so that a client resends instead of giving up.
-                let cause = ProtocolError.from(error)
-                failure = ProtocolError(.notDurable, "the batch was written but not flushed to disk: \(cause.message)")
+        whenDurable { error in
+            // Written but not flushed: say so, so that a client resends instead of giving up.
+            let failure = error.map { cause in
+                ProtocolError(.notDurable, "the batch was written but not flushed to disk: \(ProtocolError.from(cause).message)")
             }
             eventLoop.execute {
                 let this = handler.value

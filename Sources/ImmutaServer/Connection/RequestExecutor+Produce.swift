@@ -18,7 +18,7 @@ extension RequestExecutor {
         let response = Response.produced(firstOffset: result.firstOffset, count: UInt32(result.count), timestamp: result.timestamp)
         switch ack {
         case .write: return { $0.send(response, requestID: requestID) }
-        case .fsync: return { $0.answerWhenDurable(response, requestID: requestID) { try await topic.log.waitUntilDurable(result) } }
+        case .fsync: return { $0.answerWhenDurable(response, requestID: requestID) { topic.log.whenDurable(upTo: result.nextOffset, $0) } }
         }
     }
 
@@ -48,7 +48,7 @@ extension RequestExecutor {
             firstOffset: result.firstOffset, count: UInt32(result.count), timestamp: result.timestamp, duplicate: appended.duplicate)
         switch ack {
         case .write: return { $0.send(response, requestID: requestID) }
-        case .fsync: return { $0.answerWhenDurable(response, requestID: requestID) { try await topic.waitUntilDurable(appended) } }
+        case .fsync: return { $0.answerWhenDurable(response, requestID: requestID) { topic.whenDurable(appended, $0) } }
         }
     }
 

@@ -62,13 +62,9 @@ extension ConsumerGroup {
     /// concurrency thread), and the wait is released by the log's own flush queue.
     static func waitUntilDurable(_ log: RecordLog, _ appended: AppendResult) throws {
         let done = DispatchSemaphore(value: 0)
-        let failure = Locked<(any Error)?>(nil)
-        Task {
-            do {
-                try await log.waitUntilDurable(appended)
-            } catch {
-                failure.withLock { $0 = error }
-            }
+        let failure = Locked<StorageError?>(nil)
+        log.whenDurable(upTo: appended.nextOffset) { error in
+            failure.withLock { $0 = error }
             done.signal()
         }
         done.wait()

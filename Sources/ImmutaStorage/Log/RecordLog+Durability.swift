@@ -13,22 +13,31 @@ extension RecordLog {
     /// Waits until every record below `offset` is on stable storage.
     public func waitUntilDurable(upTo offset: UInt64) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enum Action { case resume, fail(StorageError), startLoop, wait }
-            let action = syncState.withLock { state -> Action in
-                if let failure = state.failure { return .fail(failure) }
-                if state.synced >= offset { return .resume }
-                state.waiters.append((offset, continuation))
-                state.requested = max(state.requested, offset)
-                if state.running { return .wait }
-                state.running = true
-                return .startLoop
+            whenDurable(upTo: offset) { failure in
+                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
             }
-            switch action {
-            case .resume: continuation.resume()
-            case .fail(let error): continuation.resume(throwing: error)
-            case .startLoop: syncQueue.async { self.runSyncLoop() }
-            case .wait: break
-            }
+        }
+    }
+
+    /// Calls `done` once every record below `offset` is on stable storage, with nil, or with the
+    /// error that stopped the flush. It runs on the flushing thread (or at once, on this one, when
+    /// there is nothing to wait for): keep it short. The callback form lets the daemon answer from
+    /// the flushing thread straight to the connection's event loop, without a hop through a task.
+    public func whenDurable(upTo offset: UInt64, _ done: @escaping @Sendable (StorageError?) -> Void) {
+        enum Action { case now(StorageError?), startLoop, wait }
+        let action = syncState.withLock { state -> Action in
+            if let failure = state.failure { return .now(failure) }
+            if state.synced >= offset { return .now(nil) }
+            state.waiters.append((offset, done))
+            state.requested = max(state.requested, offset)
+            if state.running { return .wait }
+            state.running = true
+            return .startLoop
+        }
+        switch action {
+        case .now(let failure): done(failure)
+        case .startLoop: syncQueue.async { self.runSyncLoop() }
+        case .wait: break
         }
     }
 
@@ -87,7 +96,7 @@ extension RecordLog {
             } catch {
                 failure = StorageError.wrap(error)
             }
-            let (ready, more) = syncState.withLock { state -> ([CheckedContinuation<Void, any Error>], Bool) in
+            let (ready, more) = syncState.withLock { state -> ([@Sendable (StorageError?) -> Void], Bool) in
                 if let failure {
                     // After a failed fdatasync the kernel may have dropped the dirty pages: nothing
                     // written since the last good flush can be called durable, now or later.
@@ -95,25 +104,23 @@ extension RecordLog {
                         state.failure = failure
                         state.lastRecoveryAttempt = monotonicNanoseconds()
                     }
-                    let all = state.waiters.map(\.continuation)
+                    let all = state.waiters.map(\.done)
                     state.waiters.removeAll()
                     state.running = false
                     return (all, false)
                 }
                 state.synced = max(state.synced, target)
-                var ready: [CheckedContinuation<Void, any Error>] = []
+                var ready: [@Sendable (StorageError?) -> Void] = []
                 state.waiters.removeAll { waiter in
                     guard waiter.target <= state.synced else { return false }
-                    ready.append(waiter.continuation)
+                    ready.append(waiter.done)
                     return true
                 }
                 let more = !state.waiters.isEmpty || state.requested > state.synced
                 if !more { state.running = false }
                 return (ready, more)
             }
-            for continuation in ready {
-                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
-            }
+            for done in ready { done(failure) }
             if !more { return }
         }
     }

@@ -58,7 +58,8 @@ public final class RecordLog: Sendable {
         var failure: StorageError?
         /// Monotonic time of the failure or of the last attempt to recover from it.
         var lastRecoveryAttempt: Int64 = 0
-        var waiters: [(target: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        /// Told once everything below `target` is flushed, or with the error that stopped it.
+        var waiters: [(target: UInt64, done: @Sendable (StorageError?) -> Void)] = []
     }
 
     let writer: Locked<Writer>
@@ -175,6 +176,6 @@ public final class RecordLog: Sendable {
             state.waiters.removeAll()
             return waiters
         }
-        for waiter in pending { waiter.continuation.resume() }
+        for waiter in pending { waiter.done(nil) }
     }
 }

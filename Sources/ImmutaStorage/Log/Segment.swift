@@ -1,3 +1,5 @@
+import ImmutaLocks
+import Dispatch
 import Synchronization
 import SystemPackage
 
@@ -71,14 +73,33 @@ package final class Segment: Sendable {
         return try body(files)
     }
 
-    /// fdatasync of data, then index; nothing for a segment whose files were removed (a segment
-    /// retention deletes before its background flush must not fail the flush, or the close).
+    /// fdatasync of data and index, both done when it returns; nothing for a segment whose files
+    /// were removed (a segment retention deletes before its background flush must not fail the
+    /// flush, or the close).
+    ///
+    /// The two run at once, on this thread and a worker: appends change both files' sizes, so
+    /// each fdatasync waits for a journal commit, and two issued together share one on ext4 and
+    /// XFS instead of paying two in a row (the ack-fsync round trip was two commits long). No
+    /// order between them is needed: recovery treats index entries whose data is missing or
+    /// does not match their checksum as a torn tail, and nothing is acknowledged before both end.
     package func sync() throws {
         guard !removed.load(ordering: .relaxed) else { return }
         do {
             try withFiles { files in
-                try FileIO.dataSync(files.data, path: dataPath)
-                try FileIO.dataSync(files.index, path: indexPath)
+                let (dataPath, indexPath) = (dataPath, indexPath)
+                let failures = Locked<[any Error]>([])
+                DispatchQueue.concurrentPerform(iterations: 2) { which in
+                    do {
+                        if which == 0 {
+                            try FileIO.dataSync(files.data, path: dataPath)
+                        } else {
+                            try FileIO.dataSync(files.index, path: indexPath)
+                        }
+                    } catch {
+                        failures.withLock { $0.append(error) }
+                    }
+                }
+                if let failure = failures.withLock({ $0.first }) { throw failure }
             }
         } catch where removed.load(ordering: .relaxed) {
             // Retention unlinked the files between the check above and the reopen of a descriptor

@@ -100,6 +100,16 @@ extension Topic {
             && CRC32C.checksum(batch.framed) == entry.batchChecksum
     }
 
+    /// Calls `done` once the batch and its producer-state entry are on stable storage, or with
+    /// the error that stopped either flush (see ``RecordLog/whenDurable(upTo:_:)``).
+    public func whenDurable(_ append: IdempotentAppend, _ done: @escaping @Sendable (StorageError?) -> Void) {
+        let stateLog = sequencing.withLock { $0.stateLog }
+        log.whenDurable(upTo: append.result.nextOffset) { failure in
+            guard failure == nil, let stateLog else { return done(failure) }
+            stateLog.log.whenDurable(upTo: append.stateEnd, done)
+        }
+    }
+
     /// Waits until the batch and its producer entry are on stable storage.
     public func waitUntilDurable(_ append: IdempotentAppend) async throws {
         try await log.waitUntilDurable(append.result)
