@@ -16,6 +16,6 @@ struct Bench: AsyncParsableCommand {
             """,
         subcommands: [
             BenchProduce.self, BenchConsume.self, BenchGroup.self, BenchRTT.self, BenchE2E.self, BenchFanout.self,
-            BenchE2EReceive.self,
+            BenchMixed.self, BenchE2EReceive.self, BenchMixedProduce.self,
         ])
 }

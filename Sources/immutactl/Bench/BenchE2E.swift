@@ -42,10 +42,13 @@ struct BenchE2E: AsyncParsableCommand {
         try await withBenchTopic(options, connection) { client, _ in
             let (topic, ack, count, size) = (options.topicName, options.ack.ack, options.count, options.payloadBytes)
             let from = try await client.describeTopic(topic).nextOffset
-            let receiver = try await E2EReceiverProcess.start(
-                socket: connection.socketPath, topic: topic, from: from, count: count)
+            let receiver = try await BenchChildProcess.start(
+                [
+                    "bench", "e2e-receive", "--socket", connection.socketPath, "--topic", topic, "--from", String(from),
+                    "--count", String(count),
+                ], role: "e2e subscriber")
             let interval = 1_000_000_000 / UInt64(rate)
-            let padding = [UInt8](repeating: 0x61, count: size - 8)
+            let padding = StampedRecords.padding(size: size)
             var progress = SteppedProgress(options.progress("bench e2e", records: count))
             let window = options.inFlight
             let started = monotonicNanoseconds() + 1_000_000
@@ -54,10 +57,7 @@ struct BenchE2E: AsyncParsableCommand {
                     for index in 0..<count {
                         let due = started + UInt64(index) * interval
                         wait(untilMonotonic: due)
-                        var record = ByteBufferAllocator().buffer(capacity: size + 8)
-                        record.writeInteger(UInt64(size), endianness: .little)
-                        record.writeInteger(due, endianness: .little)
-                        record.writeBytes(padding)
+                        let record = StampedRecords.batch(count: 1, size: size, sentAt: due, padding: padding)
                         if index >= window { try await group.next() }
                         group.addTask { _ = try await client.produce(topic, framedRecords: record, count: 1, ack: ack) }
                         progress.add(bytes: size)
@@ -69,7 +69,9 @@ struct BenchE2E: AsyncParsableCommand {
                 throw error
             }
             let seconds = Double(monotonicNanoseconds() - started) / 1e9
-            let measured = try await receiver.finish()
+            guard let measured = Latencies.parse(try await receiver.finish()) else {
+                throw CLIError("the e2e subscriber did not report its latencies")
+            }
             progress.finish()
             options.report(
                 "e2e", records: count, seconds: seconds, batch: nil,
@@ -78,12 +80,13 @@ struct BenchE2E: AsyncParsableCommand {
     }
 }
 
-/// `immutactl bench e2e-receive`: the subscriber `bench e2e` starts in a process of its own.
+/// `immutactl bench e2e-receive`: the subscriber `bench e2e` (and `bench mixed --processes`)
+/// starts in a process of its own.
 /// Prints `ready` once subscribed, then the latencies of `--count` records as one line.
 struct BenchE2EReceive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "e2e-receive",
-        abstract: "The subscriber of bench e2e (started by it).",
+        abstract: "The subscriber of bench e2e and bench mixed --processes (started by them).",
         discussion: """
             Examples:
               immutactl bench e2e-receive --topic bench --from 0 --count 1000
@@ -98,22 +101,11 @@ struct BenchE2EReceive: AsyncParsableCommand {
 
     func run() async throws {
         try await ImmutaClient.with(connection) { client in
-            let subscription = try await client.subscribe(
-                topic, from: .offset(from), creditRecords: BenchConsume.creditRecords, creditBytes: BenchConsume.creditBytes)
+            let subscription = try await StampedRecords.subscribe(client, topic: topic, from: from)
             print("ready")
             fflush(nil)  // all streams: stdout itself is not concurrency-safe to name
-            var latencies = Latencies()
-            var received = 0
-            for try await record in subscription {
-                let arrived = monotonicNanoseconds()
-                let due = record.payload.getInteger(at: record.payload.readerIndex, endianness: .little, as: UInt64.self) ?? arrived
-                latencies.record(nanoseconds: arrived > due ? arrived - due : 0)
-                received += 1
-                if received == count { break }
-            }
-            await subscription.cancel()
-            print(latencies.line)
-            fflush(nil)  // all streams: stdout itself is not concurrency-safe to name
+            print(try await StampedRecords.receive(subscription, count: count).line)
+            fflush(nil)
         }
     }
 }

@@ -9,8 +9,7 @@ import Histogram
 struct Latencies {
     private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
 
-    /// The percentiles a run reports, and the distribution lines `bench e2e` passes on and
-    /// scripts/bench-plot.py draws.
+    /// The percentiles a run reports in `percentiles_us`, which scripts/bench-plot.py draws.
     static let percentiles: [Double] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100]
 
     mutating func record(nanoseconds: UInt64) {
@@ -23,9 +22,22 @@ struct Latencies {
         percentile >= 100 ? histogram.max : histogram.valueAtPercentile(percentile)
     }
 
-    /// `p50_us`, `p90_us`, `p99_us`, `p999_us`, `max_us`, and their text for the report line.
+    /// Adds another run's samples (another subscriber's, another process's).
+    mutating func merge(_ other: Latencies) {
+        histogram.add(other.histogram)
+    }
+
+    /// `p50_us`, `p90_us`, `p99_us`, `p999_us`, `max_us`, and their text for the report line; then
+    /// every point of ``percentiles`` as `percentiles_us`, pairs of [percentile, µs] for plotting
+    /// (JSON only).
     var reported: [(key: String, value: JSON, text: String)] {
-        Received(count: count, points: Self.percentiles.map { ($0, nanoseconds(at: $0)) }).reported
+        let names: [Double: String] = [50: "p50", 90: "p90", 99: "p99", 99.9: "p999", 100: "max"]
+        let points = Self.percentiles.map { ($0, Double(nanoseconds(at: $0)) / 1000) }
+        let usual = points.compactMap { percentile, micros -> (key: String, value: JSON, text: String)? in
+            guard let name = names[percentile] else { return nil }
+            return (name + "_us", .double(micros), "\(name) \(Self.micros(micros)) µs")
+        }
+        return usual + [("percentiles_us", .array(points.map { JSON.array([.double($0.0), .double($0.1)]) }), "")]
     }
 
     /// The microseconds with one decimal.
@@ -34,42 +46,23 @@ struct Latencies {
         return "\(tenths / 10).\(tenths % 10)"
     }
 
-    /// The line a receiving process prints for its parent: the count, then percentile=nanoseconds.
+    /// The line a receiving process prints for its parent: every recorded bucket as
+    /// value:count, so that the parent merges the samples themselves, not percentiles of them.
     var line: String {
-        "latencies \(count) " + Self.percentiles.map { "\($0)=\(nanoseconds(at: $0))" }.joined(separator: " ")
+        "latencies " + histogram.recordedValues().map { "\($0.value):\($0.count)" }.joined(separator: " ")
     }
 
-    /// Reads ``line`` back: the count and (percentile, nanoseconds) pairs.
-    static func parse(_ line: String) -> (count: UInt64, points: [(Double, UInt64)])? {
+    /// Reads ``line`` back.
+    static func parse(_ line: String) -> Latencies? {
         let words = line.split(separator: " ")
-        guard words.count >= 2, words[0] == "latencies", let count = UInt64(words[1]) else { return nil }
-        let points = words.dropFirst(2).compactMap { word -> (Double, UInt64)? in
-            let parts = word.split(separator: "=")
-            guard parts.count == 2, let percentile = Double(parts[0]), let value = UInt64(parts[1]) else { return nil }
-            return (percentile, value)
+        guard words.first == "latencies" else { return nil }
+        var latencies = Latencies()
+        for word in words.dropFirst() {
+            let parts = word.split(separator: ":")
+            guard parts.count == 2, let value = UInt64(parts[0]), let count = UInt64(parts[1]) else { return nil }
+            _ = latencies.histogram.record(min(value, 60_000_000_000), count: count)
         }
-        return points.count == percentiles.count ? (count, points) : nil
-    }
-}
-
-extension Latencies {
-    /// Percentiles another process measured (see ``line``).
-    struct Received {
-        let count: UInt64
-        let points: [(Double, UInt64)]
-
-        /// As ``Latencies/reported``: the five usual points, then every percentile measured as
-        /// `percentiles_us`, pairs of [percentile, µs] for plotting (JSON only).
-        var reported: [(key: String, value: JSON, text: String)] {
-            let names: [Double: String] = [50: "p50", 90: "p90", 99: "p99", 99.9: "p999", 100: "max"]
-            let usual = points.compactMap { percentile, nanoseconds -> (key: String, value: JSON, text: String)? in
-                guard let name = names[percentile] else { return nil }
-                let micros = Double(nanoseconds) / 1000
-                return (name + "_us", .double(micros), "\(name) \(Latencies.micros(micros)) µs")
-            }
-            let all = JSON.array(points.map { JSON.array([.double($0.0), .double(Double($0.1) / 1000)]) })
-            return usual + [("percentiles_us", all, "")]
-        }
+        return latencies
     }
 }
 

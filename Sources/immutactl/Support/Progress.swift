@@ -42,6 +42,9 @@ final class Progress {
 
     func add(records: Int, bytes: Int) { shown.add(records: records, bytes: bytes) }
 
+    /// The counts behind the line, for tasks that add to it (they may not share this object).
+    var counts: ProgressLine { shown }
+
     /// Stops drawing and clears the line, before the caller's summary.
     func finish() {
         timer?.cancel()
