@@ -22,15 +22,21 @@ final class GroupManager: Sendable {
         self.logger = logger
         groupsDirectory = store.dataDirectory + "/groups"
         try Self.makeDirectoryDurably(groupsDirectory)
-        var loaded: [String: ConsumerGroup] = [:]
+        var topics: [(name: String, topic: Topic)] = []
         for topicName in try FileIO.list(groupsDirectory).sorted() where !topicName.hasPrefix(".") {
-            let topicDirectory = groupsDirectory + "/" + topicName
             guard let topic = store.existingTopic(topicName) else {
                 // The topic was deleted but a crash kept its groups: finish the job.
-                try FileIO.removeTree(topicDirectory)
+                try FileIO.removeTree(groupsDirectory + "/" + topicName)
                 try FileIO.syncDirectory(groupsDirectory)
                 continue
             }
+            topics.append((topicName, topic))
+        }
+        // Each topic's groups recover on their own, so topics are taken side by side.
+        let (groupsDirectory, logger) = (self.groupsDirectory, self.logger)
+        let opened = try topics.concurrentMap { topicName, topic in
+            let topicDirectory = groupsDirectory + "/" + topicName
+            var groups: [(String, ConsumerGroup)] = []
             for groupName in try FileIO.list(topicDirectory).sorted() {
                 let directory = topicDirectory + "/" + groupName
                 if groupName.hasPrefix(".") {
@@ -39,14 +45,16 @@ final class GroupManager: Sendable {
                     continue
                 }
                 let settings = try GroupSettings.read(from: directory)
-                let offsets = try openOffsets(directory, topicName, groupName)
+                let offsets = try Self.openOffsets(directory, topicName, groupName, logger: logger)
                 let group = ConsumerGroup(
                     topic: topic, settings: settings, directory: directory, offsets: offsets, store: store,
                     deadLetterTopics: deadLetterTopics, logger: logger, pool: pool)
                 try group.clampCommittedToTopicEnd()
-                loaded[Self.key(topicName, groupName)] = group
+                groups.append((Self.key(topicName, groupName), group))
             }
+            return groups
         }
+        let loaded = Dictionary(uniqueKeysWithValues: opened.joined())
         groups.withLock { $0 = loaded }
         logger.info("recovered consumer groups", metadata: ["count": "\(loaded.count)"])
     }
@@ -67,8 +75,7 @@ final class GroupManager: Sendable {
 
     /// Opens a group's offset log; a compaction that fails is logged (the group goes on with the
     /// old log, and the next commit tries again).
-    private func openOffsets(_ directory: String, _ topic: String, _ group: String) throws -> GroupOffsetLog {
-        let logger = self.logger
+    private static func openOffsets(_ directory: String, _ topic: String, _ group: String, logger: Logger) throws -> GroupOffsetLog {
         let offsets = try GroupOffsetLog(directory: directory, name: "group \(topic)/\(group)") { error in
             logger.error(
                 "compacting a group's offset log failed; it keeps the old log and retries at its next commit",
@@ -138,7 +145,7 @@ final class GroupManager: Sendable {
             try settings.write(to: staging)
             try FileIO.rename(staging, to: directory)
             try FileIO.syncDirectory(topicDirectory)
-            let reopened = try openOffsets(directory, topicName, groupName)
+            let reopened = try Self.openOffsets(directory, topicName, groupName, logger: logger)
             let group = ConsumerGroup(
                 topic: topic, settings: settings, directory: directory, offsets: reopened, store: store,
                 deadLetterTopics: deadLetterTopics, logger: logger, pool: pool)
@@ -209,6 +216,6 @@ final class GroupManager: Sendable {
 
     /// Flushes every group's offsets.
     func close() {
-        for group in groups.withLock({ Array($0.values) }) { try? group.offsets.close() }
+        _ = try? groups.withLock { Array($0.values) }.concurrentMap { try? $0.offsets.close() }
     }
 }

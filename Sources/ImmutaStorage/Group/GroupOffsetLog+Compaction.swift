@@ -89,17 +89,21 @@ extension GroupOffsetLog {
         let live = directory + "/" + logName
         let replacement = directory + "/" + replacementName
         let old = directory + "/" + oldName
-        if FileIO.exists(live) {
-            if FileIO.exists(replacement) { try FileIO.removeTree(replacement) }
-            if FileIO.exists(old) { try FileIO.removeTree(old) }
-        } else if FileIO.exists(old) {
-            if FileIO.exists(replacement) {
+        let (hasLive, hasReplacement, hasOld) = (FileIO.exists(live), FileIO.exists(replacement), FileIO.exists(old))
+        // Nothing was interrupted (the usual case): no change, and so no directory fsync, which
+        // every group paid at every start-up.
+        guard hasReplacement || hasOld else { return }
+        if hasLive {
+            if hasReplacement { try FileIO.removeTree(replacement) }
+            if hasOld { try FileIO.removeTree(old) }
+        } else if hasOld {
+            if hasReplacement {
                 try FileIO.rename(replacement, to: live)
                 try FileIO.removeTree(old)
             } else {
                 try FileIO.rename(old, to: live)
             }
-        } else if FileIO.exists(replacement) {
+        } else {
             try FileIO.removeTree(replacement)
         }
         try FileIO.syncDirectory(directory)

@@ -23,23 +23,30 @@ public final class TopicStore: Sendable {
     public static func open(dataDirectory: String) throws -> (TopicStore, [String: RecoveryReport]) {
         let topicsDirectory = dataDirectory + "/topics"
         try FileIO.makeDirectory(topicsDirectory)
+        var names: [String] = []
+        for entry in try FileIO.list(topicsDirectory).sorted() {
+            guard entry.hasPrefix(".") else {
+                names.append(entry)
+                continue
+            }
+            // Leftovers of a create or delete that a crash interrupted.
+            let directory = topicsDirectory + "/" + entry
+            if FileIO.isDirectory(directory) { try FileIO.removeTree(directory) }
+        }
+        // Each topic recovers on its own, so they open side by side.
+        let opened = try names.concurrentMap { name -> (Topic, RecoveryReport)? in
+            let directory = topicsDirectory + "/" + name
+            // Not a topic (an editor's backup, a stray file): leave it alone.
+            guard FileIO.isDirectory(directory) else { return nil }
+            let metadata = try TopicMetadata.read(from: directory)
+            return try Topic.open(name: name, directory: directory, metadata: metadata, create: false)
+        }
         var topics: [String: Topic] = [:]
         var reports: [String: RecoveryReport] = [:]
-        for entry in try FileIO.list(topicsDirectory).sorted() {
-            let directory = topicsDirectory + "/" + entry
-            guard FileIO.isDirectory(directory) else {
-                // Not a topic (an editor's backup, a stray file): leave it alone.
-                continue
-            }
-            if entry.hasPrefix(".") {
-                // Leftovers of a create or delete that a crash interrupted.
-                try FileIO.removeTree(directory)
-                continue
-            }
-            let metadata = try TopicMetadata.read(from: directory)
-            let (topic, report) = try Topic.open(name: entry, directory: directory, metadata: metadata, create: false)
-            topics[entry] = topic
-            reports[entry] = report
+        for (name, found) in zip(names, opened) {
+            guard let (topic, report) = found else { continue }
+            topics[name] = topic
+            reports[name] = report
         }
         try FileIO.syncDirectory(topicsDirectory)
         return (TopicStore(dataDirectory: dataDirectory, topics: topics), reports)
@@ -118,12 +125,10 @@ public final class TopicStore: Sendable {
         "." + purpose + "-" + name.prefix(200)
     }
 
-    /// Flushes and closes every topic.
+    /// Flushes and closes every topic, side by side (each close is a flush and a few system
+    /// calls of its own: one by one, 10,000 topics took seconds to stop). Every topic is closed
+    /// even when some fail; the first failure is thrown.
     public func close() throws {
-        var firstError: (any Error)?
-        for topic in list() {
-            do { try topic.close() } catch { firstError = firstError ?? error }
-        }
-        if let firstError { throw firstError }
+        _ = try list().concurrentMap { try $0.close() }
     }
 }
