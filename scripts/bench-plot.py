@@ -5,8 +5,9 @@
 
 - bench-sizes.png: produce and catch-up consume throughput (MB/s) against record size, from
   scripts/bench-sizes.sh (immutactl bench's JSON objects).
-- bench-e2e.png: the end-to-end latency distribution of every object with `percentiles_us`
-  (pairs of [percentile, microseconds]) and `benchmark` "e2e", one curve per system and rate, on
+- bench-e2e.png: the end-to-end latency distribution of every e2e run with `percentiles_us`
+  (pairs of [percentile, microseconds]): immutactl bench e2e's objects, and every system's runs in
+  the e2e rows of scripts/bench-compare.sh --json. One curve per system and rate, on
   the usual HdrHistogram axis: the percentile spread out as 1/(1 - p), so the tail is visible.
 
 Objects without a `system` field are Immuta's.
@@ -50,10 +51,23 @@ def plot_sizes(rows, out):
     fig.savefig(out, dpi=110)
 
 
+def e2e_runs(rows):
+    """Every e2e run with a distribution: objects of immutactl bench e2e, and the runs inside the
+    p50 rows of scripts/bench-compare.sh --json (which carry them per system)."""
+    for row in rows:
+        if row.get("benchmark") == "e2e":
+            yield row
+        elif str(row.get("key", "")).startswith("e2e-") and row["key"].endswith("-p50"):
+            rate = row["key"].split("-")[1]
+            for system, runs in row.get("runs", {}).items():
+                for run in runs:
+                    yield {**run, "system": system, "rate": run.get("rate", rate)}
+
+
 def plot_e2e(rows, out):
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for row in rows:
-        if row.get("benchmark") != "e2e" or "percentiles_us" not in row:
+    for row in e2e_runs(rows):
+        if "percentiles_us" not in row:
             continue
         points = [(p, v) for p, v in row["percentiles_us"] if p < 100]
         xs = [1 / (1 - p / 100) for p, _ in points]

@@ -134,6 +134,12 @@ static inline void report(const char *benchmark, uint64_t records, uint64_t byte
         printf(",\"p50_us\":%.3f,\"p90_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f",
                percentile_us(l, 50), percentile_us(l, 90), percentile_us(l, 99), percentile_us(l, 99.9),
                percentile_us(l, 100));
+        /* The distribution scripts/bench-plot.py draws: the points immutactl bench reports. */
+        static const double points[] = {0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100};
+        printf(",\"percentiles_us\":[");
+        for (size_t i = 0; i < sizeof points / sizeof points[0]; i++)
+            printf("%s[%g,%.3f]", i ? "," : "", points[i], percentile_us(l, points[i]));
+        printf("]");
     }
     printf("}\n");
     fflush(stdout);
