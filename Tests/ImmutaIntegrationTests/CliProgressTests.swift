@@ -12,7 +12,7 @@ import Testing
         let line = "cd \(cli.dir.path) && \(TestBinaries.path("immutactl")) \(command)"
         let process = try CliProcess(
             ["-qfec", line, "/dev/null"], socket: cli.socket, executable: "/usr/bin/script",
-            environment: ["IMMUTA_PROGRESS_INTERVAL_MS": "1"])
+            environment: ["IMMUTA_PROGRESS_INTERVAL_MS": "0"])
         return await process.finish()
     }
 

@@ -22,16 +22,20 @@ final class Progress {
 
     /// - Parameter quiet: show nothing.
     init(_ label: String, totalRecords: UInt64? = nil, totalBytes: UInt64? = nil, quiet: Bool = false) {
-        let shown = ProgressLine(label: label, totalRecords: totalRecords, totalBytes: totalBytes)
+        let quiet = quiet || getenv("IMMUTA_NO_PROGRESS") != nil
+        // IMMUTA_PROGRESS_INTERVAL_MS redraws more often: the tests' way to see a line at once. 0
+        // draws at every update, from the working thread: a test then sees the line however fast
+        // the work ends, and however late a loaded machine runs the timer.
+        let requested = getenv("IMMUTA_PROGRESS_INTERVAL_MS").flatMap { Int(String(cString: $0)) }.map { max(0, $0) }
+        let shown = ProgressLine(
+            label: label, totalRecords: totalRecords, totalBytes: totalBytes, drawsEveryUpdate: !quiet && requested == 0)
         self.shown = shown
-        guard !quiet, getenv("IMMUTA_NO_PROGRESS") == nil else {
+        guard !quiet, requested != 0 else {
             timer = nil
             return
         }
         let timer = DispatchSource.makeTimerSource(queue: .global())
         self.timer = timer
-        // IMMUTA_PROGRESS_INTERVAL_MS redraws more often: the tests' way to see a line at once.
-        let requested = getenv("IMMUTA_PROGRESS_INTERVAL_MS").flatMap { Int(String(cString: $0)) }.map { max(1, $0) }
         let interval: DispatchTimeInterval = .milliseconds(requested ?? (shown.onTerminal ? 250 : 10_000))
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler { shown.draw() }
@@ -66,13 +70,16 @@ final class ProgressLine: Sendable {
     let totalRecords: UInt64?
     let totalBytes: UInt64?
     let onTerminal = isatty(STDERR_FILENO) == 1
+    /// Draw at every ``add(records:bytes:)`` instead of on a timer (IMMUTA_PROGRESS_INTERVAL_MS=0).
+    let drawsEveryUpdate: Bool
     private let counts = Locked(Counts())
     private let started = ContinuousClock.now
 
-    init(label: String, totalRecords: UInt64?, totalBytes: UInt64?) {
+    init(label: String, totalRecords: UInt64?, totalBytes: UInt64?, drawsEveryUpdate: Bool = false) {
         self.label = label
         self.totalRecords = totalRecords
         self.totalBytes = totalBytes
+        self.drawsEveryUpdate = drawsEveryUpdate
     }
 
     func add(records: Int, bytes: Int) {
@@ -80,6 +87,7 @@ final class ProgressLine: Sendable {
             $0.records += UInt64(records)
             $0.bytes += UInt64(bytes)
         }
+        if drawsEveryUpdate { draw() }
     }
 
     /// Clears the line and draws no more. Under the lock, as `draw` writes: a draw that was under
