@@ -36,12 +36,14 @@ public final class DaemonProcess: Sendable {
     ///   - waitUntilReady: wait for the "accepting connections" log line.
     public static func start(
         in directory: String, arguments: [String] = [], environment: [String: String] = [:], config: String? = nil,
-        waitUntilReady: Bool = true, executable: String = TestBinaries.path("immutad")
+        waitUntilReady: Bool = true, executable: String = TestBinaries.path("immutad"), inPlace: Bool = false
     ) async throws -> DaemonProcess {
         let dataDirectory = directory + "/data"
         let socketPath = directory + "/immuta.sock"
         var arguments = arguments
-        if let config {
+        // (A test that points the daemon at a directory that does not exist gets no file there.)
+        let usable = inPlace || !FileManager.default.fileExists(atPath: directory) ? config : Self.sanitizerConfig(config, arguments: arguments)
+        if let config = usable {
             let path = directory + "/immuta.conf"
             try config.write(toFile: path, atomically: true, encoding: .utf8)
             arguments += ["--config", path]
@@ -60,6 +62,20 @@ public final class DaemonProcess: Sendable {
         let daemon = DaemonProcess(dataDirectory: dataDirectory, socketPath: socketPath, process: process, collector: collector)
         if waitUntilReady { try await daemon.waitForOutput(containing: "accepting connections") }
         return daemon
+    }
+
+    /// Under a sanitizer (IMMUTA_TEST_SANITIZER), a test daemon allows a minute for HELLO unless
+    /// the test set its own handshake_timeout, passes its own --config, or wants the daemon
+    /// without a configuration file (`inPlace`): there, two runs of the whole suite had every
+    /// connection opened in one moment of a machine-wide stall refused after the default 10 s.
+    /// Elsewhere `config` is used as it is.
+    static func sanitizerConfig(_ config: String?, arguments: [String]) -> String? {
+        guard ProcessInfo.processInfo.environment["IMMUTA_TEST_SANITIZER"] != nil, !arguments.contains("--config") else {
+            return config
+        }
+        guard let config else { return "handshake_timeout: 60s\n" }
+        guard !config.contains("handshake_timeout") else { return config }
+        return config + (config.hasSuffix("\n") || config.isEmpty ? "" : "\n") + "handshake_timeout: 60s\n"
     }
 
     /// Waits until the daemon's stderr contains `text`, failing if it exits first or the timeout passes.

@@ -193,7 +193,7 @@ final class AccessDaemon: Sendable {
     static func start(config: String?) async throws -> AccessDaemon {
         let directory = TemporaryDirectory(prefix: "acl")
         guard chmod(directory.path, 0o755) == 0 else { throw DaemonTestError("chmod \(directory.path): errno \(errno)") }
-        let daemon = try await DaemonProcess.start(in: directory.path, config: config)
+        let daemon = try await DaemonProcess.start(in: directory.path, config: config, inPlace: config == nil)
         return AccessDaemon(directory: directory, daemon: daemon)
     }
 
