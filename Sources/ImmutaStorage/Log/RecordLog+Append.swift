@@ -101,7 +101,7 @@ extension RecordLog {
             state.nextOffset += UInt64(count)
             state.lastTimestamp = now
             let woken = publish(result, dataBytes: UInt64(bytes.count))
-            guard !woken.isEmpty, bytes.count <= AppendedBatch.maxBytes else { return (result, woken, nil) }
+            guard bytes.count <= AppendedBatch.maxBytes, woken.contains(where: \.wantsBatch) else { return (result, woken, nil) }
             let appended = state.indexScratch.withUnsafeBytes { index in
                 AppendedBatch(
                     firstOffset: result.firstOffset, count: count,

@@ -13,7 +13,7 @@ extension RecordLog {
     ///
     /// `wake` runs on the appending thread: keep it short (hop to your own executor).
     public func whenRecords(beyond offset: UInt64, _ wake: @escaping @Sendable () -> Void) -> WaitToken? {
-        whenRecords(beyond: offset, receiving: { _ in wake() })
+        register(beyond: offset, Waiter(beyond: offset, wake: { _ in wake() }, wantsBatch: false))
     }
 
     /// Like ``whenRecords(beyond:_:)``, and hands `wake` the batch that extended the log when it
@@ -22,11 +22,15 @@ extension RecordLog {
     public func whenRecords(
         beyond offset: UInt64, receiving wake: @escaping @Sendable (AppendedBatch?) -> Void
     ) -> WaitToken? {
+        register(beyond: offset, Waiter(beyond: offset, wake: wake, wantsBatch: true))
+    }
+
+    private func register(beyond offset: UInt64, _ waiter: Waiter) -> WaitToken? {
         shared.withLock { state -> WaitToken? in
             guard state.nextOffset <= offset, !state.closed else { return nil }
             let id = state.nextWaiterID
             state.nextWaiterID += 1
-            state.waiters[id] = Waiter(beyond: offset, wake: wake)
+            state.waiters[id] = waiter
             return WaitToken(id: id)
         }
     }

@@ -45,6 +45,8 @@ public final class RecordLog: Sendable {
         var beyond: UInt64
         /// Called with the batch that woke it when that batch was small enough to hand on.
         var wake: @Sendable (AppendedBatch?) -> Void
+        /// Whether it uses the batch: only then is the batch copied for it.
+        var wantsBatch: Bool
     }
 
     struct SyncState {

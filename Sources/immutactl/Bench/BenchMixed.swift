@@ -91,25 +91,27 @@ struct BenchMixed: AsyncParsableCommand {
         let progress = options.progress("bench mixed", records: count)
         let counts = progress.counts
         let start = ContinuousClock.now
-        return try await withThrowingTaskGroup(of: (Double?, Latencies?).self) { group in
+        // A producer's task returns nil, a subscriber's its latencies.
+        return try await withThrowingTaskGroup(of: Latencies?.self) { group in
             for subscription in subscriptions {
-                group.addTask { (nil, try await StampedRecords.receive(subscription, count: count)) }
+                group.addTask { try await StampedRecords.receive(subscription, count: count) }
             }
             for (client, share) in zip(producing, shares) where share > 0 {
                 group.addTask {
-                    let seconds = try await StampedRecords.produce(
+                    _ = try await StampedRecords.produce(
                         client, topic: topic, count: share, batch: batch, window: window, size: size, ack: ack
                     ) { counts.add(records: $0, bytes: $0 * size) }
-                    return (seconds, nil)
+                    return nil
                 }
             }
             var outcome = Outcome(produceSeconds: 0, deliverySeconds: 0, latencies: Latencies())
-            for try await (produced, latencies) in group {
+            for try await latencies in group {
                 let elapsed = (ContinuousClock.now - start).seconds
-                if produced != nil { outcome.produceSeconds = max(outcome.produceSeconds, elapsed) }
                 if let latencies {
                     outcome.latencies.merge(latencies)
                     outcome.deliverySeconds = max(outcome.deliverySeconds, elapsed)
+                } else {
+                    outcome.produceSeconds = max(outcome.produceSeconds, elapsed)
                 }
             }
             progress.finish()
