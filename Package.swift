@@ -183,6 +183,13 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The NATS C client (libnats), for mirroring topics into NATS JetStream.
+        .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        .testTarget(
+            name: "ImmutaMirrorTests",
+            dependencies: ["CNats", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks"],
+            swiftSettings: upcoming
+        ),
         // systemd integration: notify, socket activation, watchdog, journal logging.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
