@@ -51,6 +51,7 @@ let package = Package(
             name: "ImmutaServer",
             dependencies: [
                 "ImmutaLocks",
+                "ImmutaMirror",
                 "ImmutaStorage",
                 "ImmutaProtocol",
                 .product(name: "Yams", package: "Yams"),
@@ -185,9 +186,16 @@ let package = Package(
         ),
         // The NATS C client (libnats), for mirroring topics into NATS JetStream.
         .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        // Mirrors (topics published into JetStream streams) and sources (streams appended to
+        // topics). The storage engine stays free of networking: only this module links libnats.
+        .target(
+            name: "ImmutaMirror",
+            dependencies: ["CNats", "ImmutaStorage", "ImmutaLocks", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "ImmutaMirrorTests",
-            dependencies: ["CNats", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks"],
+            dependencies: ["CNats", "Immuta", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks"],
             swiftSettings: upcoming
         ),
         // systemd integration: notify, socket activation, watchdog, journal logging.

@@ -85,6 +85,8 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     /// The connection's user may not do this: no grant in the daemon's access rules allows the
     /// operation on the topic (or group). The message names the user and the operation.
     public static let permissionDenied = ErrorCode(rawValue: 38)
+    /// MIRROR_CONTROL named no mirror or source of the daemon's configuration.
+    public static let mirrorNotFound = ErrorCode(rawValue: 39)
     /// The server is shutting down.
     public static let shuttingDown = ErrorCode(rawValue: 30)
     /// A server bug.
@@ -104,6 +106,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
             30: "shutting_down", 31: "internal_error", 32: "sequence_gap", 33: "duplicate_sequence",
             34: "too_many_producers", 35: "not_durable",
             36: "unknown_producer", 37: "topic_recovering", 38: "permission_denied",
+            39: "mirror_not_found",
         ]
         return "\(names[rawValue] ?? "error") (\(rawValue))"
     }

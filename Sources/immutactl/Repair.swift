@@ -95,7 +95,7 @@ struct Repair: AsyncParsableCommand {
         guard FileIO.exists(groupsDirectory) else { return [] }
         var notes: [String] = []
         for group in try FileIO.list(groupsDirectory).sorted() where !group.hasPrefix(".") {
-            let offsets = try GroupOffsetLog(directory: groupsDirectory + "/" + group, name: "group \(topic)/\(group)")
+            let offsets = try CommitLog(directory: groupsDirectory + "/" + group, name: "group \(topic)/\(group)")
             if let committed = offsets.committed, committed > end {
                 try offsets.commit(end)
                 notes.append("group \(group): committed offset \(committed) was past the new end; moved to \(end)")

@@ -36,6 +36,7 @@ struct Daemon {
         let broker = try Broker(configuration: configuration, logger: logger)
         for note in broker.applyTopicOverrides(settings.topics) { logger.info("\(note)") }
         AccessSummary.log(settings, logger: logger)
+        await broker.applyMirroring(settings.mirroring)
         let notifier = self.notifier
         let logger = self.logger
         let ready = ReadySignal()

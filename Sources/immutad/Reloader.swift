@@ -34,6 +34,9 @@ struct Reloader: Service {
                 LoggingSetup.level = fresh.logLevel
                 AccessSummary.log(fresh, logger: logger)
                 for note in broker.applyTopicOverrides(fresh.topics) { logger.notice("\(note)") }
+                // Entries that changed restart with their new settings (a rotated credentials
+                // file, say); the others keep running.
+                await broker.applyMirroring(fresh.mirroring)
                 if !notApplied.isEmpty {
                     logger.warning(
                         "some settings need a restart to take effect", metadata: ["settings": "\(notApplied.joined(separator: ", "))"])

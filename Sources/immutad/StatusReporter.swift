@@ -39,5 +39,6 @@ struct StatusReporter: Service {
     func line(producedRate: Double, deliveredRate: Double) -> String {
         "\(broker.store.list().count) topics, \(server.connectionCount) connections, "
             + "\(Int(producedRate.rounded())) records/s in, \(Int(deliveredRate.rounded())) records/s out"
+            + (broker.mirrorSummary().map { "; " + $0 } ?? "")
     }
 }

@@ -35,7 +35,7 @@ final class JetStreamTestClient {
     }
 
     private let connection: OpaquePointer
-    private let context: OpaquePointer
+    let context: OpaquePointer
 
     init(urls: [String]) throws {
         var options: OpaquePointer?

@@ -23,7 +23,7 @@ extension IOFaultsTests {
                         // The "-g" suffix keeps "open-1" from matching "open-10".
                         let group = dir + "/\(operation)-\(call)-\(count.map(String.init) ?? "on")-g"
                         let what = "\(operation) call \(call) failing \(count.map { "\($0)x" } ?? "from then on")"
-                        let log = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: 1000)
+                        let log = try CommitLog(directory: group, name: "group t/g", compactionThreshold: 1000)
                         for offset in UInt64(1)...5 { try log.commit(offset) }
                         // No background flush is left to meet the fault: it hits the compaction only.
                         try await log.waitUntilDurable()
@@ -45,7 +45,7 @@ extension IOFaultsTests {
                         try log.commit(8)
                         try log.close()
                         #expect(Self.compactionLeftovers(group).isEmpty, "\(what): \(Self.compactionLeftovers(group)) left behind")
-                        let reopened = try GroupOffsetLog(directory: group, name: "group t/g")
+                        let reopened = try CommitLog(directory: group, name: "group t/g")
                         #expect(reopened.committed == 8, "\(what)")
                         try reopened.close()
                         let (raw, _) = try RecordLog.open(directory: group + "/offsets", name: "inspect", create: false)
@@ -68,7 +68,7 @@ extension IOFaultsTests {
             for operation in [IOFaults.Operation.open, .write, .fsync, .rename, .unlink] {
                 let group = dir + "/\(operation)-g"
                 let reported = Mutex(0)
-                let log = try GroupOffsetLog(
+                let log = try CommitLog(
                     directory: group, name: "group t/g", compactionThreshold: 4, onCompactionFailure: { _ in reported.withLock { $0 += 1 } })
                 for offset in UInt64(1)...3 { try log.commit(offset) }
                 try await log.waitUntilDurable()
@@ -85,7 +85,7 @@ extension IOFaultsTests {
                 for offset in UInt64(5)...9 { try log.commit(offset) }
                 try log.close()
                 #expect(Self.compactionLeftovers(group).isEmpty, "\(operation)")
-                let reopened = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: 4)
+                let reopened = try CommitLog(directory: group, name: "group t/g", compactionThreshold: 4)
                 #expect(reopened.committed == 9, "\(operation)")
                 try reopened.close()
                 let (raw, _) = try RecordLog.open(directory: group + "/offsets", name: "inspect", create: false)

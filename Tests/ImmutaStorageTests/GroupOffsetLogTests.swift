@@ -8,7 +8,7 @@ import Glibc
 
 /// A consumer group's committed offsets: kept across reopen, compacted past the threshold, and
 /// never lost by a crash in the middle of a compaction.
-@Suite(.timeLimit(.minutes(10))) struct GroupOffsetLogTests {
+@Suite(.timeLimit(.minutes(10))) struct CommitLogTests {
     /// Commits kept before compaction, small so that the loops cross it several times.
     static let threshold: UInt64 = 8
 
@@ -32,7 +32,7 @@ import Glibc
     @Test func commitsPersistAcrossReopen() async throws {
         try await withTemporaryDirectory("group-offsets") { dir in
             let group = dir + "/group"
-            var log = try GroupOffsetLog(directory: group, name: "group t/g")
+            var log = try CommitLog(directory: group, name: "group t/g")
             #expect(log.committed == nil)
             for offset in [0, 5, 5, 17, 1 << 40] as [UInt64] {
                 try log.commit(offset)
@@ -40,15 +40,15 @@ import Glibc
             }
             try await log.waitUntilDurable()
             try log.close()
-            log = try GroupOffsetLog(directory: group, name: "group t/g")
+            log = try CommitLog(directory: group, name: "group t/g")
             #expect(log.committed == 1 << 40)
             try log.commit(3)  // the log records what it is told; ordering is the group's job
             try log.close()
-            log = try GroupOffsetLog(directory: group, name: "group t/g")
+            log = try CommitLog(directory: group, name: "group t/g")
             #expect(log.committed == 3)
             // Dropped without closing, as a crashed process would: the commit is still there.
             try log.commit(99)
-            log = try GroupOffsetLog(directory: group, name: "group t/g")
+            log = try CommitLog(directory: group, name: "group t/g")
             #expect(log.committed == 99)
             try log.close()
             #expect(Self.leftovers(group).isEmpty)
@@ -59,7 +59,7 @@ import Glibc
         try await withTemporaryDirectory("group-offsets") { dir in
             for commits in UInt64(1)...(4 * Self.threshold) {
                 let group = dir + "/g\(commits)"
-                let log = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: Self.threshold)
+                let log = try CommitLog(directory: group, name: "group t/g", compactionThreshold: Self.threshold)
                 for i in 0..<commits { try log.commit(i * 3 + 1) }
                 #expect(log.committed == (commits - 1) * 3 + 1)
                 try log.close()
@@ -67,17 +67,17 @@ import Glibc
                 #expect(records == Self.expectedRecords(after: commits, threshold: Self.threshold), "after \(commits) commits")
                 #expect(records < Self.threshold, "after \(commits) commits the log holds \(records) records")
                 #expect(Self.leftovers(group).isEmpty)
-                let reopened = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: Self.threshold)
+                let reopened = try CommitLog(directory: group, name: "group t/g", compactionThreshold: Self.threshold)
                 #expect(reopened.committed == (commits - 1) * 3 + 1, "after \(commits) commits")
                 try reopened.close()
             }
             // A long run stays small.
             let group = dir + "/long"
-            let log = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: Self.threshold)
+            let log = try CommitLog(directory: group, name: "group t/g", compactionThreshold: Self.threshold)
             for offset in UInt64(0)..<1000 { try log.commit(offset) }
             try log.close()
             #expect(try Self.recordsOnDisk(group) < Self.threshold)
-            #expect(try GroupOffsetLog(directory: group, name: "group t/g").committed == 999)
+            #expect(try CommitLog(directory: group, name: "group t/g").committed == 999)
         }
     }
 
@@ -88,24 +88,24 @@ import Glibc
         let threshold = Self.threshold
         let counts: [UInt64] = [1, 2, threshold - 2, threshold - 1, threshold, threshold + 1, 2 * threshold - 2, 2 * threshold - 1, 2 * threshold, 3 * threshold + 3]
         try await withTemporaryDirectory("group-offsets") { dir in
-            for step in GroupOffsetLog.CompactionStep.allCases {
+            for step in CommitLog.CompactionStep.allCases {
                 for commits in counts {
                     let group = dir + "/\(step)-\(commits)"
                     let what = "crash after \(step) with \(commits) commits"
-                    let crashed = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: threshold)
+                    let crashed = try CommitLog(directory: group, name: "group t/g", compactionThreshold: threshold)
                     for i in 0..<commits { try crashed.commit(i * 7) }
                     let last = (commits - 1) * 7
                     #expect(throws: StorageError.self, "\(what): the hook did not stop the compaction") {
                         try crashed.compact(crashAfter: step)
                     }
                     // `crashed` is abandoned without closing, as a killed process leaves it.
-                    let recovered = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: threshold)
+                    let recovered = try CommitLog(directory: group, name: "group t/g", compactionThreshold: threshold)
                     #expect(recovered.committed == last, "\(what)")
                     #expect(Self.leftovers(group).isEmpty, "\(what): \(Self.leftovers(group)) left behind")
                     for i in 1...(threshold + 2) { try recovered.commit(last + i) }
                     #expect(recovered.committed == last + threshold + 2, "\(what)")
                     try recovered.close()
-                    let again = try GroupOffsetLog(directory: group, name: "group t/g", compactionThreshold: threshold)
+                    let again = try CommitLog(directory: group, name: "group t/g", compactionThreshold: threshold)
                     #expect(again.committed == last + threshold + 2, "\(what): after reopening")
                     try again.close()
                     #expect(try Self.recordsOnDisk(group) < threshold, "\(what)")
@@ -118,14 +118,14 @@ import Glibc
     /// A compaction of a log that never had a commit does nothing, crash hook or not.
     @Test func compactingAnEmptyLogDoesNothing() async throws {
         try await withTemporaryDirectory("group-offsets") { dir in
-            for step in GroupOffsetLog.CompactionStep.allCases {
+            for step in CommitLog.CompactionStep.allCases {
                 let group = dir + "/\(step)"
-                let log = try GroupOffsetLog(directory: group, name: "group t/g")
+                let log = try CommitLog(directory: group, name: "group t/g")
                 try log.compact(crashAfter: step)
                 #expect(log.committed == nil)
                 try log.commit(4)
                 try log.close()
-                #expect(try GroupOffsetLog(directory: group, name: "group t/g").committed == 4)
+                #expect(try CommitLog(directory: group, name: "group t/g").committed == 4)
                 #expect(Self.leftovers(group).isEmpty)
             }
         }

@@ -19,7 +19,7 @@ import Testing
             let (store, _) = try TopicStore.open(dataDirectory: dir)
             let configuration = RecordLogConfiguration(segmentBytes: 4096, maxRecordBytes: 2048, durability: durability)
             let topic = try store.create("t", configuration: configuration)
-            let group = try GroupOffsetLog(directory: dir + "/groups/t/g", name: "group t/g", durability: .fsync, compactionThreshold: 64)
+            let group = try CommitLog(directory: dir + "/groups/t/g", name: "group t/g", durability: .fsync, compactionThreshold: 64)
             var appended: [UInt64: [UInt8]] = [:]
             var acknowledged: Set<UInt64> = []
             var lastAcknowledgedCommit: UInt64?
@@ -67,7 +67,7 @@ import Testing
             }
             // The idempotent producer's state agrees with what survived: its next batch is either a
             // duplicate answered with surviving offsets, or stored anew after them.
-            let reopenedGroup = try GroupOffsetLog(directory: dir + "/groups/t/g", name: "group t/g", durability: .fsync, compactionThreshold: 64)
+            let reopenedGroup = try CommitLog(directory: dir + "/groups/t/g", name: "group t/g", durability: .fsync, compactionThreshold: 64)
             if let lastAcknowledgedCommit {
                 #expect((reopenedGroup.committed ?? 0) >= lastAcknowledgedCommit, "\(context)")
             }

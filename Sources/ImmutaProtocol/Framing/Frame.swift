@@ -66,6 +66,8 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let stats = Opcode(rawValue: 0x03)
     public static let accessCheck = Opcode(rawValue: 0x04)
     public static let listConnections = Opcode(rawValue: 0x05)
+    public static let mirrorList = Opcode(rawValue: 0x06)
+    public static let mirrorControl = Opcode(rawValue: 0x07)
     public static let createTopic = Opcode(rawValue: 0x10)
     public static let deleteTopic = Opcode(rawValue: 0x11)
     public static let listTopics = Opcode(rawValue: 0x12)
@@ -99,6 +101,7 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let statsResult = Opcode(rawValue: 0x83)
     public static let accessDecision = Opcode(rawValue: 0x84)
     public static let connectionList = Opcode(rawValue: 0x85)
+    public static let mirrorListResult = Opcode(rawValue: 0x86)
     public static let topicInfo = Opcode(rawValue: 0x90)
     public static let topicList = Opcode(rawValue: 0x91)
     public static let produced = Opcode(rawValue: 0xA0)
@@ -136,6 +139,6 @@ public struct Opcode: RawRepresentable, Sendable, Hashable, CustomStringConverti
         0x04: "ACCESS_CHECK", 0x05: "LIST_CONNECTIONS", 0x14: "CONFIGURE_TOPIC", 0x25: "PRODUCE_IDEMPOTENT",
         0x4A: "GROUP_RECOVERY", 0x4B: "GROUP_CONFIGURE", 0x4C: "GROUP_PENDING", 0x4D: "GROUP_SETTLE",
         0x84: "ACCESS_DECISION", 0x85: "CONNECTION_LIST", 0xA5: "PRODUCED_IDEMPOTENT", 0xB5: "GROUP_RECOVERY_NOTES",
-        0xB6: "GROUP_PENDING_LIST",
+        0xB6: "GROUP_PENDING_LIST", 0x06: "MIRROR_LIST", 0x07: "MIRROR_CONTROL", 0x86: "MIRROR_LIST_RESULT",
     ]
 }

@@ -35,6 +35,8 @@ public enum Request: Sendable, Equatable {
     case group(GroupRequest)
     /// An access-control request (opcodes 0x04–0x05).
     case access(AccessRequest)
+    /// MIRROR_LIST or MIRROR_CONTROL (opcodes 0x06–0x07).
+    case mirror(MirrorRequest)
 
     /// The opcode of this request.
     public var opcode: Opcode {
@@ -55,6 +57,7 @@ public enum Request: Sendable, Equatable {
         case .unsubscribe: .unsubscribe
         case .group(let request): request.opcode
         case .access(let request): request.opcode
+        case .mirror(let request): request.opcode
         }
     }
 
@@ -104,6 +107,8 @@ public enum Request: Sendable, Equatable {
         case .group(let request):
             request.encodeBody(into: &buffer)
         case .access(let request):
+            request.encodeBody(into: &buffer)
+        case .mirror(let request):
             request.encodeBody(into: &buffer)
         }
     }
@@ -167,6 +172,8 @@ public enum Request: Sendable, Equatable {
             self = .group(try GroupRequest.decode(frame.opcode, body: &body))
         case .accessCheck, .listConnections:
             self = .access(try AccessRequest.decode(frame.opcode, body: &body))
+        case .mirrorList, .mirrorControl:
+            self = .mirror(try MirrorRequest.decode(frame.opcode, body: &body))
         default:
             throw ProtocolError(.unknownOpcode, "opcode \(frame.opcode) is not a request this server knows")
         }

@@ -31,6 +31,8 @@ public enum Response: Sendable, Equatable {
     case group(GroupResponse)
     /// An access-control response (opcodes 0x84–0x85).
     case access(AccessResponse)
+    /// MIRROR_LIST_RESULT (opcode 0x86).
+    case mirror(MirrorResponse)
     /// A push for a group member (request id = the GROUP_JOIN's). Body: delivery_count u16, then as RECORDS.
     case groupDelivery(deliveryCount: UInt16, WireRecordsHeader, index: ByteBuffer, data: ByteBuffer)
 
@@ -61,6 +63,7 @@ public enum Response: Sendable, Equatable {
         case .error: .error
         case .group(let response): response.opcode
         case .access(let response): response.opcode
+        case .mirror(let response): response.opcode
         case .groupDelivery: .groupDelivery
         }
     }
@@ -104,6 +107,8 @@ public enum Response: Sendable, Equatable {
         case .group(let response):
             response.encodeBody(into: &buffer)
         case .access(let response):
+            response.encodeBody(into: &buffer)
+        case .mirror(let response):
             response.encodeBody(into: &buffer)
         case .groupDelivery(let count, let header, var index, var data):
             buffer.writeWire(count)
@@ -170,6 +175,8 @@ public enum Response: Sendable, Equatable {
             self = .group(try GroupResponse.decode(frame.opcode, body: &body))
         case .accessDecision, .connectionList:
             self = .access(try AccessResponse.decode(frame.opcode, body: &body))
+        case .mirrorListResult:
+            self = .mirror(try MirrorResponse.decode(frame.opcode, body: &body))
         case .error:
             let code = try body.readWire(UInt16.self, "code")
             self = .error(ProtocolError(ErrorCode(rawValue: code), try body.readWireString("message")))

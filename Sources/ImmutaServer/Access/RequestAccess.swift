@@ -21,7 +21,7 @@ extension Request {
     var accessRequirement: AccessRequirement {
         switch self {
         case .hello, .ping, .credit, .unsubscribe: .none
-        case .listTopics, .access, .stats: .filtered
+        case .listTopics, .access, .stats, .mirror: .filtered
         case .createTopic(let name, _), .deleteTopic(let name), .configureTopic(let name, _):
             .operation(.admin, topic: name, group: nil)
         case .describeTopic(let name): .seeTopic(name)

@@ -96,10 +96,13 @@ public enum ConfigFile {
                     do { try SafeName.validate(topic) } catch { throw reader.error(topicKey, "topics.\(topic)", "\(error)") }
                     settings.topics[topic] = try reader.topicOverride(topicValue, "topics.\(topic)")
                 }
+            case "host_id": settings.mirroring.hostID = try reader.hostID(value)
+            case "mirrors": settings.mirroring.mirrors = try reader.mirrors(value)
+            case "sources": settings.mirroring.sources = try reader.sources(value)
             default:
                 throw reader.error(
                     key, name,
-                    "is not a setting; known settings: data_dir, socket, socket_mode, socket_group, access, log_level, journal, max_frame_bytes, \(ServerLimits.keys.joined(separator: ", ")), event_loop_threads, io_threads, retention_check_interval, topic_defaults, topics")
+                    "is not a setting; known settings: data_dir, socket, socket_mode, socket_group, access, log_level, journal, max_frame_bytes, \(ServerLimits.keys.joined(separator: ", ")), event_loop_threads, io_threads, retention_check_interval, topic_defaults, topics, host_id, mirrors, sources")
             }
         }
         if let problem = settings.server.inconsistency() {

@@ -24,13 +24,13 @@ extension Reader {
         return policy
     }
 
-    private func list(_ node: Node, _ setting: String) throws(ConfigError) -> [Node] {
+    func list(_ node: Node, _ setting: String) throws(ConfigError) -> [Node] {
         if node.null != nil { return [] }
         guard case .sequence(let sequence) = node else { throw error(node, setting, "must be a list") }
         return Array(sequence)
     }
 
-    private func strings(_ node: Node, _ setting: String) throws(ConfigError) -> [String] {
+    func strings(_ node: Node, _ setting: String) throws(ConfigError) -> [String] {
         if case .scalar = node { return [try string(node, setting)] }
         var result: [String] = []
         for item in try list(node, setting) { result.append(try string(item, setting)) }

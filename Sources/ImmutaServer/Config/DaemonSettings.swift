@@ -36,6 +36,8 @@ public struct DaemonSettings: Sendable, Hashable {
     public var forceJournal = false
     /// Settings for named topics.
     public var topics: [String: TopicOverride] = [:]
+    /// Mirrors into NATS JetStream and sources from it.
+    public var mirroring = MirrorConfiguration()
     /// Said in the start-up log line about access control when the rules are not from a file.
     public var accessNote: String?
 

@@ -106,6 +106,8 @@ struct RequestExecutor: Sendable {
             return try group(request, requestID: requestID)
         case .access(let request):
             return try access(request, requestID: requestID)
+        case .mirror(let request):
+            return try mirror(request, requestID: requestID)
         }
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import ImmutaLocks
+import ImmutaMirror
 import ImmutaProtocol
 import ImmutaStorage
 import NIOPosix
@@ -26,6 +27,8 @@ public final class Broker: Sendable {
     let admission = ConnectionAdmission()
     /// Failed appends, logged once per topic and interval.
     let appendFailures = AppendFailureLog()
+    /// Mirrors into NATS JetStream and sources from it, once ``applyMirroring(_:)`` started them.
+    let mirrorSupervisor = Locked<MirrorSupervisor?>(nil)
     private let settings: Locked<ServerConfiguration>
     /// Held while a client's topic is counted against the limits and created.
     private let creating = Locked(())
@@ -168,6 +171,8 @@ public final class Broker: Sendable {
     /// Flushes and closes every topic.
     public func close() throws {
         closing.store(true, ordering: .releasing)
+        // Before the topics close under them: each commits its resume point.
+        mirrorSupervisor.withLock { $0 }?.stop()
         groups.close()
         try store.close()
     }

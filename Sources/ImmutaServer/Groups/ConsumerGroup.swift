@@ -83,7 +83,7 @@ final class ConsumerGroup: Sendable {
     let settingsBox: Locked<GroupSettings>
     var settings: GroupSettings { settingsBox.withLock { $0 } }
     let directory: String
-    let offsets: GroupOffsetLog
+    let offsets: CommitLog
     let store: TopicStore
     let deadLetterTopics: DeadLetterTopicCreation
     let logger: Logger
@@ -93,7 +93,7 @@ final class ConsumerGroup: Sendable {
     let pumpQueue: SerialWorker
 
     init(
-        topic: Topic, settings: GroupSettings, directory: String, offsets: GroupOffsetLog, store: TopicStore,
+        topic: Topic, settings: GroupSettings, directory: String, offsets: CommitLog, store: TopicStore,
         deadLetterTopics: DeadLetterTopicCreation, logger: Logger, pool: NIOThreadPool
     ) {
         pumpQueue = SerialWorker(pool: pool)

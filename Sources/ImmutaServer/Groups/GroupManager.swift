@@ -75,8 +75,8 @@ final class GroupManager: Sendable {
 
     /// Opens a group's offset log; a compaction that fails is logged (the group goes on with the
     /// old log, and the next commit tries again).
-    private static func openOffsets(_ directory: String, _ topic: String, _ group: String, logger: Logger) throws -> GroupOffsetLog {
-        let offsets = try GroupOffsetLog(directory: directory, name: "group \(topic)/\(group)") { error in
+    private static func openOffsets(_ directory: String, _ topic: String, _ group: String, logger: Logger) throws -> CommitLog {
+        let offsets = try CommitLog(directory: directory, name: "group \(topic)/\(group)") { error in
             logger.error(
                 "compacting a group's offset log failed; it keeps the old log and retries at its next commit",
                 metadata: ["topic": "\(topic)", "group": "\(group)", "error": "\(error)"])
@@ -139,7 +139,7 @@ final class GroupManager: Sendable {
             // A leftover is removed without an fsync of its own: the rename below is followed by
             // one of the same directory.
             if FileIO.exists(staging) { try FileIO.removeTree(staging) }
-            let offsets = try GroupOffsetLog(directory: staging, name: "group \(topicName)/\(groupName)")
+            let offsets = try CommitLog(directory: staging, name: "group \(topicName)/\(groupName)")
             try offsets.commit(startOffset)
             try offsets.close()
             try settings.write(to: staging)

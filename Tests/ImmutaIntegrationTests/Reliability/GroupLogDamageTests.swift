@@ -8,7 +8,7 @@ import Testing
 /// daemon starts, resumes the group from its last intact commit (an earlier commit, never a later
 /// one), says so in its log, and `immutactl verify` reports the damage beforehand.
 @Suite(.timeLimit(.minutes(10))) struct GroupLogDamageTests {
-    @Test func aDamagedGroupOffsetLogIsCutBackToItsLastIntactCommit() async throws {
+    @Test func aDamagedCommitLogIsCutBackToItsLastIntactCommit() async throws {
         let dir = TemporaryDirectory(prefix: "group-damage")
         var daemon = try await DaemonProcess.start(in: dir.path)
         let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)

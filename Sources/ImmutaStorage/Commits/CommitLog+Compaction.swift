@@ -1,7 +1,7 @@
 import ImmutaLocks
 import Synchronization
 
-extension GroupOffsetLog {
+extension CommitLog {
     /// Rewrites the log to hold only the last commit: write it to `offsets.compacting`, flush,
     /// rename `offsets` to `offsets.old`, rename the replacement to `offsets`, fsync the directory,
     /// then delete the old log. A crash at any point leaves either the old or the new log, and
@@ -15,9 +15,9 @@ extension GroupOffsetLog {
     ///   the directory as a killed process would.
     public func compact(crashAfter: CompactionStep? = nil) throws {
         try state.withLock { state in
-            guard let committed = state.committed else { return }
+            guard let last = state.last else { return }
             do {
-                try swapInReplacement(holding: committed, in: &state, crashAfter: crashAfter)
+                try swapInReplacement(holding: last, in: &state, crashAfter: crashAfter)
             } catch let crash as SimulatedCrash {
                 throw StorageError.closed(log: "\(name) (test crash after \(crash.step))")
             } catch {
@@ -36,14 +36,14 @@ extension GroupOffsetLog {
         var step: CompactionStep
     }
 
-    private func swapInReplacement(holding committed: UInt64, in state: inout State, crashAfter: CompactionStep?) throws {
+    private func swapInReplacement(holding last: [UInt8], in state: inout State, crashAfter: CompactionStep?) throws {
         let replacementPath = directory + "/" + Self.replacementName
         if FileIO.exists(replacementPath) { try FileIO.removeTree(replacementPath) }
         let (replacement, _) = try RecordLog.open(
             directory: replacementPath, name: name, configuration: Self.configuration(durability),
             firstOffset: state.log.bounds.nextOffset)
         do {
-            _ = try Self.appendCommit(committed, to: replacement)
+            _ = try Self.appendCommit(last, to: replacement)
             try replacement.close()
         } catch {
             try? replacement.close()

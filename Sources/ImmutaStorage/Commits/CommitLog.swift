@@ -1,13 +1,15 @@
 import ImmutaLocks
 import Synchronization
 
-/// A consumer group's committed offsets: a small record log of its own, in the same format and
-/// with the same checksums as topic data. Each record is one commit: the committed offset as an
-/// 8-byte little-endian integer (the offset of the first record not yet fully processed).
+/// A small append-only log of commits where only the last one matters: a consumer group's
+/// committed offset, a mirror's resume point, a source's applied stream sequence. It is a record
+/// log of its own, in the same format and with the same checksums as topic data; each record is
+/// one commit of ``entrySize`` bytes (for a group, the committed offset as an 8-byte
+/// little-endian integer: the offset of the first record not yet fully processed).
 ///
 /// The log is compacted once it holds ``compactionThreshold`` commits: the last commit is written
 /// to a fresh log beside it, flushed, and swapped in by renames (see ``compact(crashAfter:)``).
-public final class GroupOffsetLog: Sendable {
+public final class CommitLog: Sendable {
     /// Steps of a compaction, in order, for tests that crash in between.
     public enum CompactionStep: Sendable, CaseIterable {
         case wroteReplacement
@@ -18,7 +20,7 @@ public final class GroupOffsetLog: Sendable {
 
     struct State {
         var log: RecordLog
-        var committed: UInt64?
+        var last: [UInt8]?
         /// A compaction failed part-way and its repair failed too: `log` may be closed or moved
         /// aside, so the next commit repairs the directory and reopens the log first.
         var needsRepair = false
@@ -26,8 +28,10 @@ public final class GroupOffsetLog: Sendable {
         var logClosed = false
     }
 
-    /// The group directory (`DATA/groups/TOPIC/GROUP`).
+    /// The directory that holds the log (for a group, `DATA/groups/TOPIC/GROUP`).
     public let directory: String
+    /// The size of every commit, in bytes (8 for an offset).
+    public let entrySize: Int
     /// Commits kept before the log is compacted.
     public let compactionThreshold: UInt64
     let name: String
@@ -43,11 +47,12 @@ public final class GroupOffsetLog: Sendable {
 
     /// Opens (or creates) the offset log in `directory`, finishing a compaction a crash interrupted.
     public init(
-        directory: String, name: String, durability: Durability = .fsync, compactionThreshold: UInt64 = 4096,
+        directory: String, name: String, entrySize: Int = 8, durability: Durability = .fsync, compactionThreshold: UInt64 = 4096,
         onCompactionFailure: @escaping @Sendable (any Error) -> Void = { _ in }
     ) throws {
         self.directory = directory
         self.name = name
+        self.entrySize = entrySize
         self.durability = durability
         self.compactionThreshold = compactionThreshold
         self.onCompactionFailure = onCompactionFailure
@@ -59,7 +64,7 @@ public final class GroupOffsetLog: Sendable {
         try Self.finishInterruptedCompaction(in: directory)
         let (log, report) = try Self.openLive(in: directory, name: name, durability: durability)
         recoveryNotes = report.notes
-        state = Locked(State(log: log, committed: try Self.lastCommit(in: log)))
+        state = Locked(State(log: log, last: try Self.lastCommit(in: log, entrySize: entrySize)))
     }
 
     /// What recovery repaired when the log was opened. A damaged offset log is cut back to its last
@@ -67,7 +72,7 @@ public final class GroupOffsetLog: Sendable {
     public let recoveryNotes: [String]
 
     static func configuration(_ durability: Durability) -> RecordLogConfiguration {
-        RecordLogConfiguration(segmentBytes: 1 << 20, maxRecordBytes: 64, durability: durability)
+        RecordLogConfiguration(segmentBytes: 1 << 20, maxRecordBytes: UInt64(maxEntrySize), durability: durability)
     }
 
     /// Opens the live log, cutting it at its first damage wherever that is: an older commit is a
@@ -78,19 +83,35 @@ public final class GroupOffsetLog: Sendable {
             policy: .truncateAtFirstDamage)
     }
 
-    /// The last committed offset, or nil when the group never committed.
-    public var committed: UInt64? { state.withLock { $0.committed } }
+    /// The largest commit a log takes.
+    static let maxEntrySize = 64
 
-    /// Records a commit. Returns once it is written; ``waitUntilDurable()`` waits for the flush.
-    /// Throws only when the commit itself could not be written: a compaction it triggers that
-    /// fails goes to `onCompactionFailure` instead.
+    /// The last committed offset, or nil when nothing was ever committed (an 8-byte log's commit).
+    public var committed: UInt64? {
+        lastEntry.map { entry in entry.withUnsafeBytes { RecordFraming.loadUInt64($0, at: 0) } }
+    }
+
+    /// The last commit's bytes, or nil when nothing was ever committed.
+    public var lastEntry: [UInt8]? { state.withLock { $0.last } }
+
+    /// Commits an offset (an 8-byte log's commit).
     public func commit(_ offset: UInt64) throws {
+        var bytes = [UInt8](repeating: 0, count: 8)
+        bytes.withUnsafeMutableBytes { RecordFraming.storeUInt64(offset, into: $0, at: 0) }
+        try commit(entry: bytes)
+    }
+
+    /// Records a commit of ``entrySize`` bytes. Returns once it is written;
+    /// ``waitUntilDurable()`` waits for the flush. Throws only when the commit itself could not be
+    /// written: a compaction it triggers that fails goes to `onCompactionFailure` instead.
+    public func commit(entry: [UInt8]) throws {
+        precondition(entry.count == entrySize, "a commit of \(entry.count) bytes in a log of \(entrySize)-byte commits")
         let log = try state.withLock { state throws -> RecordLog in
             if state.needsRepair { try repairAfterFailedCompaction(&state) }
             return state.log
         }
-        let result = try Self.appendCommit(offset, to: log)
-        state.withLock { $0.committed = offset }
+        let result = try Self.appendCommit(entry, to: log)
+        state.withLock { $0.last = entry }
         if result.nextOffset - log.bounds.earliestOffset >= compactionThreshold {
             do {
                 try compact()
@@ -101,12 +122,10 @@ public final class GroupOffsetLog: Sendable {
     }
 
     /// Appends one commit record.
-    static func appendCommit(_ offset: UInt64, to log: RecordLog) throws -> AppendResult {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        bytes.withUnsafeMutableBytes { raw in
-            RecordFraming.storeUInt64(8, into: raw, at: 0)
-            RecordFraming.storeUInt64(offset, into: raw, at: 8)
-        }
+    static func appendCommit(_ entry: [UInt8], to log: RecordLog) throws -> AppendResult {
+        var bytes = [UInt8](repeating: 0, count: RecordFraming.headerSize)
+        bytes.withUnsafeMutableBytes { RecordFraming.storeUInt64(UInt64(entry.count), into: $0, at: 0) }
+        bytes += entry
         return try bytes.withUnsafeBytes { try log.append(framed: $0) }
     }
 
@@ -116,20 +135,27 @@ public final class GroupOffsetLog: Sendable {
         try await log.waitUntilDurable(upTo: log.bounds.nextOffset)
     }
 
+    /// Calls `done` once every commit so far is on disk (or with the error that stopped the flush),
+    /// on the flushing thread.
+    public func whenDurable(_ done: @escaping @Sendable (StorageError?) -> Void) {
+        let log = state.withLock { $0.log }
+        log.whenDurable(upTo: log.bounds.nextOffset, done)
+    }
+
     /// Flushes and closes the log.
     public func close() throws {
         try state.withLock { try $0.log.close() }
     }
 
-    /// The last commit in the log: the newest record's 8-byte offset.
-    static func lastCommit(in log: RecordLog) throws -> UInt64? {
+    /// The last commit in the log: the newest record's bytes.
+    static func lastCommit(in log: RecordLog, entrySize: Int) throws -> [UInt8]? {
         let bounds = log.bounds
         guard bounds.nextOffset > bounds.earliestOffset else { return nil }
-        let batch = try log.read(from: bounds.nextOffset - 1, maxRecords: 1, maxBytes: 64)
+        let batch = try log.read(from: bounds.nextOffset - 1, maxRecords: 1, maxBytes: maxEntrySize + RecordFraming.headerSize)
         let payload = batch.payload(0)
-        guard payload.count == 8 else {
-            throw StorageError.malformedRecords(reason: "\(log.name): a commit record holds \(payload.count) bytes, not 8")
+        guard payload.count == entrySize else {
+            throw StorageError.malformedRecords(reason: "\(log.name): a commit record holds \(payload.count) bytes, not \(entrySize)")
         }
-        return payload.withUnsafeBytes { RecordFraming.loadUInt64($0, at: 0) }
+        return Array(payload)
     }
 }
