@@ -195,7 +195,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ImmutaMirrorTests",
-            dependencies: ["CNats", "Immuta", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks"],
+            dependencies: [
+                "CNats", "Immuta", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: upcoming
         ),
         // systemd integration: notify, socket activation, watchdog, journal logging.

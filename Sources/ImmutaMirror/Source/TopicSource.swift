@@ -73,7 +73,7 @@ final class TopicSource: Sendable {
         let spec = NatsConnection.ConsumerSpec(
             stream: settings.stream, durable: consumer, filterSubject: settings.filterSubject, ackWaitMilliseconds: settings.ackWaitMilliseconds,
             maxAckPending: settings.batch * 2)
-        if let note = try nats.ensureConsumer(spec) { logger.notice("\(note)", metadata: ["source": "\(settings.name)"]) }
+        if let note = try nats.ensureConsumer(spec, after: figures.withLock({ $0.applied })) { logger.notice("\(note)", metadata: ["source": "\(settings.name)"]) }
         let subscription = try nats.bindPullSubscription(stream: settings.stream, durable: consumer)
         defer { natsSubscription_Destroy(subscription) }
         natsSubscription_SetPendingLimits(subscription, -1, -1)
