@@ -53,7 +53,7 @@ final class ResumePointWatch: @unchecked Sendable {
         while !Task.isCancelled {
             try await Task.sleep(for: .milliseconds(200))
             guard let client = try? await harness.client() else { continue }
-            let position = try? await client.listMirrors().first { $0.kind == .mirror }?.position
+            let position = try? await client.listMirrors().first { $0.name == "central" }?.position
             await client.close()
             guard let position, let state = try? stream.streamState(MirrorHarness.stream) else { continue }
             samples += 1

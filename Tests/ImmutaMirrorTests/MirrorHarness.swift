@@ -25,7 +25,7 @@ final class MirrorHarness: @unchecked Sendable {
         self.config = config
     }
 
-    static func start(extraConfig: String = "", publishTimeout: String = "2s") async throws -> MirrorHarness {
+    static func start(extraConfig: String = "", extraMirrors: String = "", publishTimeout: String = "2s") async throws -> MirrorHarness {
         let directory = TemporaryDirectory(prefix: "mirror")
         let cluster = try await NatsCluster.start(in: directory.path + "/nats")
         let servers = cluster.urls.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -38,6 +38,7 @@ final class MirrorHarness: @unchecked Sendable {
                 replicas: 3
                 window: 256
                 publish_timeout: \(publishTimeout)
+            \(extraMirrors)
             \(extraConfig.replacingOccurrences(of: "SERVERS", with: servers))
             """
         do {
@@ -80,7 +81,7 @@ final class MirrorHarness: @unchecked Sendable {
         let client = try await client()
         defer { Task { await client.close() } }
         while ContinuousClock.now < deadline {
-            if let status = try await client.listMirrors().first(where: { $0.kind == .mirror && $0.topic == "orders" }) { return status }
+            if let status = try await client.listMirrors().first(where: { $0.name == "central" && $0.topic == "orders" }) { return status }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw DaemonTestError("the daemon did not start a mirror of orders within \(timeout)")
@@ -93,7 +94,7 @@ final class MirrorHarness: @unchecked Sendable {
         defer { Task { await client.close() } }
         var last: MirrorDescription?
         while ContinuousClock.now < deadline {
-            last = try await client.listMirrors().first { $0.kind == .mirror && $0.topic == "orders" }
+            last = try await client.listMirrors().first { $0.name == "central" && $0.topic == "orders" }
             if let last, last.position >= end { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -118,6 +119,12 @@ final class MirrorHarness: @unchecked Sendable {
             #expect(Int64(message.headers["Immuta-Timestamp"] ?? "") ?? 0 > 1_700_000_000_000_000_000)
         }
         try await verifyReplicas(stream: Self.stream, messages: UInt64(count))
+    }
+
+    /// The stream's message count as its leader reports it.
+    func verifyReplicaCount(stream: String, messages: UInt64) async throws {
+        let client = try JetStreamTestClient(urls: cluster.urls)
+        #expect(try client.streamState(stream).messages == messages)
     }
 
     /// Every node's own view of the stream (`/jsz`): a replica that diverged (nats-server 2.9's
