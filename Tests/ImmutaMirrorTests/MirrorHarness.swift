@@ -87,6 +87,20 @@ final class MirrorHarness: @unchecked Sendable {
         throw DaemonTestError("the daemon did not start a mirror of orders within \(timeout)")
     }
 
+    /// Polls the mirror of `orders` (every 2 ms) until `condition` holds.
+    func waitForMirror(timeout: Duration = .seconds(120), _ condition: (MirrorDescription) -> Bool) async throws -> MirrorDescription {
+        let deadline = ContinuousClock.now + timeout
+        let client = try await client()
+        defer { Task { await client.close() } }
+        var last: MirrorDescription?
+        while ContinuousClock.now < deadline {
+            last = try await client.listMirrors().first { $0.name == "central" && $0.topic == "orders" }
+            if let last, condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        throw DaemonTestError("the mirror did not reach the awaited state within \(timeout): \(String(describing: last))")
+    }
+
     /// Waits until the mirror's resume point reaches `end` (every record acknowledged).
     func waitUntilMirrored(_ end: UInt64, timeout: Duration = .seconds(180)) async throws -> MirrorDescription {
         let deadline = ContinuousClock.now + timeout
