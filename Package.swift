@@ -160,7 +160,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImmutaServerTests",
-            dependencies: ["ImmutaServer", "ImmutaTestSupport"],
+            dependencies: ["ImmutaServer", "ImmutaMirror", "ImmutaTestSupport"],
             swiftSettings: upcoming
         ),
         .testTarget(
@@ -196,7 +196,8 @@ let package = Package(
         .testTarget(
             name: "ImmutaMirrorTests",
             dependencies: [
-                "CNats", "Immuta", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks", .product(name: "NIOCore", package: "swift-nio"),
+                "CNats", "Immuta", "ImmutaMirror", "ImmutaStorage", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: upcoming
         ),
