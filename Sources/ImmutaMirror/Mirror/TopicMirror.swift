@@ -53,6 +53,8 @@ final class TopicMirror: Sendable {
         control.requestStop()
         control.finished.wait()
         try? resume.close()
+        // libnats may still run an acknowledgement callback with the tracker for a moment.
+        NatsConnection.releaseLater(Unmanaged.passRetained(tracker))
     }
 
     private func run() {
