@@ -31,38 +31,13 @@ final class TopicSource: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            control.finished.signal()
-        }
-        thread.name = "source \(settings.name)"
-        thread.start()
+        control.runOnThread(named: "source \(settings.name)", logger: logger, metadata: ["source": "\(settings.name)"], session: session)
     }
 
     func stop() {
         control.requestStop()
         control.finished.wait()
         try? progress.log.close()
-    }
-
-    private func run() {
-        var backoff = Backoff(cap: 5000)
-        while !control.isStopping {
-            do {
-                try session(&backoff)
-            } catch {
-                control.record(error)
-                if let error = error as? NatsError, error.isTransient {
-                    control.set(.disconnected)
-                    control.sleep(milliseconds: backoff.take())
-                } else {
-                    control.set(.error)
-                    logger.error("source stopped by an error; retrying in 30 s", metadata: ["source": "\(settings.name)", "error": "\(error)"])
-                    control.sleep(milliseconds: 30_000)
-                }
-            }
-        }
-        control.set(.stopped)
     }
 
     private func session(_ backoff: inout Backoff) throws {
