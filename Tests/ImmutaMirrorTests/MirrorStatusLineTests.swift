@@ -28,3 +28,38 @@ import Testing
         _ = await daemon.stop()
     }
 }
+
+/// A mirror that cannot reach its servers can be paused too: it stops trying, shows `paused`,
+/// and goes back to connecting when resumed.
+@Suite(.timeLimit(.minutes(5))) struct MirrorPauseWhileDisconnectedTests {
+    @Test func aDisconnectedMirrorPausesAndResumes() async throws {
+        let dir = TemporaryDirectory()
+        let daemon = try await DaemonProcess.start(
+            in: dir.path,
+            config: """
+                host_id: h
+                mirrors:
+                  - name: unreachable
+                    topics: ["orders"]
+                    servers: ["nats://127.0.0.1:1"]
+                """)
+        let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
+        try await client.createTopic("orders")
+        try await waitForState(client, in: ["disconnected", "connecting"])
+        try await client.setMirrorPaused("unreachable", true)
+        try await waitForState(client, in: ["paused"])
+        try await client.setMirrorPaused("unreachable", false)
+        try await waitForState(client, in: ["disconnected", "connecting"])
+        await client.close()
+        _ = await daemon.stop()
+    }
+
+    private func waitForState(_ client: ImmutaClient, in states: Set<String>) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let state = try await client.listMirrors().first?.state, states.contains(state) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the mirror never reached \(states): \(String(describing: try await client.listMirrors().first))")
+    }
+}

@@ -11,6 +11,12 @@ extension LinkControl {
         let thread = Thread { [self] in
             var backoff = Backoff(cap: 5000)
             while !isStopping {
+                // Paused while not connected (or after an error): stay so, without connecting.
+                if isPaused {
+                    set(.paused)
+                    sleep(milliseconds: 500)
+                    continue
+                }
                 do {
                     try session(&backoff)
                 } catch {
