@@ -160,7 +160,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImmutaServerTests",
-            dependencies: ["ImmutaServer", "ImmutaTestSupport"],
+            dependencies: ["ImmutaServer", "ImmutaMirror", "ImmutaTestSupport"],
             swiftSettings: upcoming
         ),
         .testTarget(
@@ -195,7 +195,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ImmutaMirrorTests",
-            dependencies: ["CNats", "Immuta", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks"],
+            dependencies: [
+                "CNats", "Immuta", "ImmutaMirror", "ImmutaStorage", "ImmutaDaemonTesting", "ImmutaTestSupport", "ImmutaLocks",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: upcoming
         ),
         // systemd integration: notify, socket activation, watchdog, journal logging.

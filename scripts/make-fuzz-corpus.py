@@ -67,6 +67,13 @@ def records_body(first_offset: int, *payloads) -> bytes:
     return header + index + data
 
 
+def mirror_entry(kind: int = 0) -> bytes:
+    """One entry of MIRROR_LIST_RESULT (section 8.6): a mirror (0) or a source (1)."""
+    texts = ["central", "orders", "IMMUTA_web-1_orders", "immuta.web-1.orders", "running"]
+    figures = u64(1000) + u64(1002) + u64(2) + i64(35) + u64(250_000) + u64(1000) + u64(0) + u64(0)
+    return u8(kind) + b"".join(string(t) for t in texts) + figures + string("") + i64(0)
+
+
 HELLO = frame(0x01, u16(1) + u16(1) + string("demo"))
 
 REQUESTS = {
@@ -93,6 +100,8 @@ REQUESTS = {
     "group-describe": frame(0x47, string("orders") + string("workers")),
     "group-reset": frame(0x48, string("orders") + string("workers") + u8(4) + i64(-10) + u8(1) + u8(1)),
     "group-delete": frame(0x49, string("orders") + string("workers")),
+    "mirror-list": frame(0x06, b""),
+    "mirror-control": frame(0x07, string("central") + u8(0)),
 }
 
 RESPONSES = {
@@ -102,6 +111,7 @@ RESPONSES = {
     "resp-records": frame(0xA1, records_body(0, b"hi", b"abc")),
     "resp-group-delivery": frame(0xA4, u16(2) + records_body(3, b"new")),
     "resp-stats": frame(0x83, u32(2) + string("connections") + i64(1) + string("topics") + i64(3)),
+    "resp-mirror-list": frame(0x86, u32(2) + mirror_entry(0) + mirror_entry(1)),
 }
 
 MALFORMED = {
@@ -115,6 +125,7 @@ MALFORMED = {
     "group-ack-count-huge": frame(0x41, u32(5) + u32(0xFFFFFFFF) + u64(1)),
     "invalid-utf8-name": frame(0x13, string(b"\xc0\xaf\xed\xa0\x80")),
     "unknown-opcode": frame(0x7E, b"\x00" * 4),
+    "mirror-control-bad-action": frame(0x07, string("central") + u8(2)),
     "session": HELLO + REQUESTS["create-topic"] + REQUESTS["produce"] + REQUESTS["fetch"]
     + REQUESTS["subscribe"] + REQUESTS["credit"] + REQUESTS["unsubscribe"],
 }
@@ -127,6 +138,14 @@ def main() -> None:
     assert crc32c(b"123456789") == 0xE3069283 and crc32c(b"hi") == 0xF59DD9C2
     # Checked against the hex example of PROTOCOL.md section 8.1.
     assert HELLO.hex() == "12000000010000000100000001000100040064656d6f"
+    # And against the MIRROR_LIST_RESULT example of section 8.6.
+    assert frame(0x86, u32(1) + mirror_entry(0), 34).hex() == (
+        "9b00000086000000220000000100000000070063656e7472616c06006f726465"
+        "72731300494d4d5554415f7765622d315f6f72646572731300696d6d7574612e"
+        "7765622d312e6f7264657273070072756e6e696e67e803000000000000ea0300"
+        "00000000000200000000000000230000000000000090d0030000000000e80300"
+        "00000000000000000000000000000000000000000000000000000000000000"
+    )
     seeds = {**REQUESTS, **RESPONSES, **MALFORMED}
     for name, data in sorted(seeds.items()):
         with open(os.path.join(out, name + ".bin"), "wb") as f:

@@ -7,8 +7,20 @@
 # fault (FatalSignalTests saw 6 to 12 s where 5 s is the bound). They run on their own, after.
 timing_suites='SystemdDaemonTests|DaemonRestartTests|ReconnectBoundTests|FirstConnectBoundTests|FatalSignalTests|WatchdogPinger|OnlineBackupTests|LoadTests|LimitTests|GroupDeliveryTests|ValueRangeTests|CliProduceInterruptTests|StalledDiskTests|BackPressureTests|CliTopTests'
 
-# run_test_phases SWIFT_TEST_ARGUMENTS...: everything but the timing suites, then those alone.
+# The mirroring suites each run a 3-node nats-server cluster and push tens of thousands of records
+# through it: beside the rest they starved other tests' daemons for seconds. They run last, one
+# suite at a time. Under a sanitizer only the two that cover most of immutad's mirror code run:
+# the fault scenarios exercise the cluster, not more of immutad. scripts/mirror-check.sh --long
+# runs them all with more records and rounds.
+mirror_suites='JetStreamClusterTests|MirrorSteadyTests|MirrorFaultTests|MirrorCrashTests|MirrorCliTests|SourceCrashTests'
+sanitizer_mirror_suites='MirrorSteadyTests|MirrorCliTests'
+
+# run_test_phases SWIFT_TEST_ARGUMENTS...: everything but the timing and mirroring suites, then the
+# timing suites alone, then the mirroring suites.
 run_test_phases() {
-    swift test "$@" --skip "$timing_suites"
+    swift test "$@" --skip "$timing_suites|$mirror_suites"
     swift test "$@" --filter "$timing_suites"
+    local mirrors=$mirror_suites
+    [[ -n ${IMMUTA_TEST_SANITIZER:-} ]] && mirrors=$sanitizer_mirror_suites
+    swift test "$@" --no-parallel --filter "$mirrors"
 }

@@ -123,6 +123,16 @@ public final class NatsCluster: Sendable {
         try await waitUntilHealthy(node)
     }
 
+    /// Starts several nodes again at once (after a quorum loss one alone may not become healthy),
+    /// and waits until each is.
+    public func restartAll(_ nodes: [Node]) async throws {
+        for node in nodes {
+            let process = try await Self.startNode(node)
+            processes.withLock { $0[node.name] = process }
+        }
+        for node in nodes { try await waitUntilHealthy(node) }
+    }
+
     /// Stops every node by its pid (SIGTERM, then SIGKILL after 10 s) and waits for each to exit.
     public func stop() async {
         for process in processes.withLock({ Array($0.values) }) where process.isRunning {

@@ -9,6 +9,8 @@ struct FieldValues {
     /// Valid names at the edges of the naming rules (also a fixed set).
     static let edgeNames: [[UInt8]] = ["-", "_", "a.b", String(repeating: "z", count: 255)].map { Array($0.utf8) }
     static let groups: [[UInt8]] = ["g0", "g1", "g2", "g3"].map { Array($0.utf8) }
+    /// Mirror names: valid, but none is configured in the fuzz daemon.
+    static let mirrors: [[UInt8]] = ["m0", "central", "backup"].map { Array($0.utf8) }
     /// Names the daemon must refuse: path tricks, bad characters, bad lengths, bad UTF-8.
     static let invalidNames: [[UInt8]] =
         [
@@ -45,6 +47,16 @@ struct FieldValues {
     mutating func group() -> [UInt8] {
         let roll = Int.random(in: 0..<100, using: &random)
         if roll < 85 { return Self.groups.randomElement(using: &random)! }
+        if roll < 95 { return Self.invalidNames.randomElement(using: &random)! }
+        return invalidRandomText()
+    }
+
+    /// A mirror or source name (MIRROR_CONTROL): one the daemon does not have, an edge-valid or
+    /// an invalid one.
+    mutating func mirror() -> [UInt8] {
+        let roll = Int.random(in: 0..<100, using: &random)
+        if roll < 75 { return Self.mirrors.randomElement(using: &random)! }
+        if roll < 80 { return Self.edgeNames.randomElement(using: &random)! }
         if roll < 95 { return Self.invalidNames.randomElement(using: &random)! }
         return invalidRandomText()
     }

@@ -10,7 +10,7 @@ struct RequestFuzzer {
     static let weightedOpcodes: [UInt8] = [
         (0x02, 2), (0x03, 1), (0x10, 6), (0x11, 1), (0x12, 1), (0x13, 2), (0x20, 14), (0x21, 8), (0x22, 6), (0x23, 6),
         (0x24, 3), (0x40, 6), (0x41, 5), (0x42, 3), (0x43, 2), (0x44, 3), (0x45, 3), (0x46, 1), (0x47, 2), (0x48, 3),
-        (0x49, 1), (0x25, 8), (0x4A, 1), (0x04, 1), (0x05, 1), (0x14, 1), (0x4B, 2), (0x4C, 2), (0x4D, 3),
+        (0x49, 1), (0x25, 8), (0x4A, 1), (0x04, 1), (0x05, 1), (0x14, 1), (0x4B, 2), (0x4C, 2), (0x4D, 3), (0x06, 1), (0x07, 2),
     ].flatMap { opcode, weight in [UInt8](repeating: opcode, count: weight) }
 
     /// Opcodes that are not requests: a connection-level error (unknown_opcode) wherever they come.
@@ -131,6 +131,11 @@ struct RequestFuzzer {
             frame.string(fields.random.chance(80) ? Array(["produce", "consume", "admin"].randomElement(using: &fields.random)!.utf8) : fields.text("read"))
             frame.string(fields.topic())
             frame.string(fields.random.chance(50) ? [] : fields.group())
+        case 0x07:
+            // The fuzz daemon has no mirrors, so each is answered with an error (mirror_not_found,
+            // invalid_name or invalid_request; `--show-responses` counts them) and pauses nothing.
+            frame.string(fields.mirror())
+            frame.u8(enumeration(valid: 0...1))
         case 0x47, 0x49, 0x4A:
             frame.string(fields.topic())
             frame.string(fields.group())
@@ -142,12 +147,13 @@ struct RequestFuzzer {
             frame.u8(fields.integer(UInt8.random(in: 0...1, using: &fields.random)))
             frame.u8(fields.integer(UInt8.random(in: 0...1, using: &fields.random)))
         default:
-            break  // PING, STATS, LIST_TOPICS, LIST_CONNECTIONS: empty bodies.
+            break  // PING, STATS, LIST_TOPICS, LIST_CONNECTIONS, MIRROR_LIST: empty bodies.
         }
         return frame.frame(opcode: opcode, requestID: id)
     }
 
-    /// An enumeration byte (ack, reset kind): usually one of `valid`, sometimes just past it or an edge.
+    /// An enumeration byte (ack, reset kind, mirror action): usually one of `valid`, sometimes just
+    /// past it or an edge.
     private mutating func enumeration(valid: ClosedRange<UInt8>) -> UInt8 {
         guard fields.random.chance(90) else { return fields.integer(valid.upperBound + 1, edgePercent: 100) }
         return UInt8.random(in: valid, using: &fields.random)

@@ -20,7 +20,7 @@ struct Immutactl: AsyncParsableCommand {
             """,
         version: "immutactl \(immutaVersion)",
         subcommands: [
-            TopicCommand.self, Produce.self, Consume.self, GroupCommand.self, Status.self, Top.self, AclCommand.self, Bench.self,
+            TopicCommand.self, Produce.self, Consume.self, GroupCommand.self, MirrorCommand.self, Status.self, Top.self, AclCommand.self, Bench.self,
             Verify.self, Repair.self, Import.self, Export.self,
         ])
 

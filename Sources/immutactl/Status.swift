@@ -7,7 +7,8 @@ struct Status: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show the daemon's version and socket, who it takes you for, and its client connections.",
         discussion: """
-            Identity comes from the kernel (SO_PEERCRED) and the host's user database: the uid, gid and \
+            With mirrors or sources configured, a line sums them up (`immutactl mirror list` has the \
+            detail). Identity comes from the kernel (SO_PEERCRED) and the host's user database: the uid, gid and \
             groups that the access rules judge. One who administers every topic sees every connection; \
             anyone else sees only their own user's.
 
@@ -22,8 +23,8 @@ struct Status: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (version, connections, daemon) = try await ImmutaClient.with(connection) { client in
-            (client.serverVersion, try await client.listConnections(), try await DaemonFigures.sample(client))
+        let (version, connections, daemon, mirrors) = try await ImmutaClient.with(connection) { client in
+            (client.serverVersion, try await client.listConnections(), try await DaemonFigures.sample(client), try await client.listMirrors())
         }
         let me = connections.first(where: \.isSelf)
         if json {
@@ -31,7 +32,9 @@ struct Status: AsyncParsableCommand {
                 ("server", .string(version)), ("socket", .string(connection.socketPath)), ("healthy", .bool(daemon?.healthy ?? true)),
             ]
             if let daemon { fields += daemon.json }
-            fields += [("you", me.map(Self.json) ?? .null), ("connections", .array(connections.map(Self.json)))]
+            fields += [
+                ("you", me.map(Self.json) ?? .null), ("connections", .array(connections.map(Self.json))), ("mirrors", .array(mirrors.map(\.json))),
+            ]
             print(JSON.object(fields).rendered)
         } else {
             print("server:      \(version)" + (daemon.map { ", pid \($0.pid), up \($0.uptime)" } ?? ""))
@@ -41,6 +44,14 @@ struct Status: AsyncParsableCommand {
                 for line in daemon.lines { print(line) }
             } else {
                 print("daemon:      (its figures need an access grant)")
+            }
+            if !mirrors.isEmpty {
+                let worst = mirrors.max { $0.lagMilliseconds < $1.lagMilliseconds }!
+                let troubled = mirrors.filter { ["error", "disconnected"].contains($0.state) }.count
+                print(
+                    "mirrors:     \(mirrors.count) (mirrored topics and sources), largest lag \(worst.lagRecords) records / "
+                        + "\(MirrorTable.duration(milliseconds: worst.lagMilliseconds)) (\(worst.name) \(worst.topic))"
+                        + (troubled > 0 ? ", \(troubled) in error or disconnected: see immutactl mirror list" : ""))
             }
             print("connections: \(connections.count) shown")
             let rows = connections.map { entry in

@@ -114,7 +114,7 @@ import Testing
 
     @Test func unknownOpcode() async throws {
         let fixture = try await Fixture()
-        for opcode: UInt8 in [0x00, 0x06, 0x0F, 0x26, 0x7F, 0x80, 0xA1, 0xFE] {
+        for opcode: UInt8 in [0x00, 0x08, 0x0F, 0x26, 0x7F, 0x80, 0xA1, 0xFE] {
             let connection = try RawConnection(path: fixture.daemon.socketPath)
             try connection.send(Self.hello + Self.frameBytes(opcode))
             let error = try Self.readError(connection)

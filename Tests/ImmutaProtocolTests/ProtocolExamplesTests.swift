@@ -55,6 +55,19 @@ private let examples: [(name: String, frame: Frame)] = [
             ])
         ).frame(requestID: 32)
     ),
+    ("MIRROR_LIST", Request.mirror(.list).frame(requestID: 34)),
+    (
+        "MIRROR_LIST_RESULT",
+        Response.mirror(
+            .list([
+                WireMirror(
+                    isSource: false, name: "central", topic: "orders", stream: "IMMUTA_web-1_orders", target: "immuta.web-1.orders",
+                    state: "running", position: 1000, topicEnd: 1002, lagRecords: 2, lagMilliseconds: 35, milliRecordsPerSecond: 250_000,
+                    records: 1000, duplicates: 0, rewinds: 0, lastError: "", lastErrorAt: 0)
+            ])
+        ).frame(requestID: 34)
+    ),
+    ("MIRROR_CONTROL", Request.mirror(.control(name: "central", resume: false)).frame(requestID: 35)),
     (
         "STATS_RESULT",
         Response.stats([.init(name: "uptime_ms", value: 60_000), .init(name: "topics", value: 1)]).frame(requestID: 3)
@@ -248,6 +261,14 @@ private let pinnedHex: [String: String] = [
         "50000000850000002000000001000000070000000000000067120000e9030000" +
         "e90300000500616c69636502000b00616c696365283130303129090077656228" +
         "3130303229040064656d6f0068e5cf8b01000001",
+    "MIRROR_LIST": "080000000600000022000000",
+    "MIRROR_LIST_RESULT":
+        "9b00000086000000220000000100000000070063656e7472616c06006f726465" +
+        "72731300494d4d5554415f7765622d315f6f72646572731300696d6d7574612e" +
+        "7765622d312e6f7264657273070072756e6e696e67e803000000000000ea0300" +
+        "00000000000200000000000000230000000000000090d0030000000000e80300" +
+        "00000000000000000000000000000000000000000000000000000000000000",
+    "MIRROR_CONTROL": "120000000700000023000000070063656e7472616c00",
     "CREATE_TOPIC":
         "37000000100000000400000006006f7264657273000000040000000000008000" +
         "00000000000000000000000000840c240000000005006673796e63",

@@ -4,7 +4,7 @@ import Testing
 
 /// Several values of every request case, with edge values: empty strings, unicode, maximum integers,
 /// empty and non-empty record payloads.
-var sampleRequests: [Request] { topicRequests + sampleGroupRequests.map { .group($0) } + sampleAccessRequests }
+var sampleRequests: [Request] { topicRequests + sampleGroupRequests.map { .group($0) } + sampleAccessRequests + sampleMirrorRequests }
 
 private let topicRequests: [Request] = [
     .hello(minVersion: 1, maxVersion: 1, clientName: "immuta-swift/0.1"),
@@ -144,12 +144,12 @@ let requestOpcodes: [Opcode] = [
     .hello, .ping, .stats, .createTopic, .deleteTopic, .listTopics, .describeTopic, .configureTopic, .produce, .fetch, .subscribe,
     .credit, .unsubscribe, .produceIdempotent, .groupJoin, .groupAck, .groupNack, .groupLeave, .groupCommit, .groupOffset, .groupList,
     .groupDescribe, .groupReset, .groupDelete, .groupRecovery, .accessCheck, .listConnections, .groupConfigure, .groupPending,
-    .groupSettle,
+    .groupSettle, .mirrorList, .mirrorControl,
 ]
 
 /// Every opcode the protocol defines for responses and pushes.
 let responseOpcodes: [Opcode] = [
     .ok, .helloOK, .pong, .statsResult, .topicInfo, .topicList, .produced, .records, .subscribed, .delivery,
     .groupDelivery, .groupJoined, .groupCommitted, .groupListResult, .groupInfo, .groupResetPlan, .error,
-    .producedIdempotent, .groupRecoveryNotes, .accessDecision, .connectionList, .groupPendingList,
+    .producedIdempotent, .groupRecoveryNotes, .accessDecision, .connectionList, .groupPendingList, .mirrorListResult,
 ]

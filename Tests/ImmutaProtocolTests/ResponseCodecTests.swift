@@ -26,7 +26,7 @@ func recordsResponse(
 }
 
 /// Several values of every response case.
-var sampleResponses: [Response] { topicResponses + sampleGroupResponses + sampleAccessResponses }
+var sampleResponses: [Response] { topicResponses + sampleGroupResponses + sampleAccessResponses + sampleMirrorResponses }
 
 private let topicResponses: [Response] = [
     .ok,
@@ -203,7 +203,8 @@ struct ResponseCodecTests {
             (.internalError, 31, "internal_error", false), (.sequenceGap, 32, "sequence_gap", false),
             (.duplicateSequence, 33, "duplicate_sequence", false), (.tooManyProducers, 34, "too_many_producers", false),
             (.notDurable, 35, "not_durable", false), (.unknownProducer, 36, "unknown_producer", false),
-            (.topicRecovering, 37, "topic_recovering", false),
+            (.topicRecovering, 37, "topic_recovering", false), (.permissionDenied, 38, "permission_denied", false),
+            (.mirrorNotFound, 39, "mirror_not_found", false),
         ]
         for (code, raw, name, fatal) in expected {
             #expect(code.rawValue == raw)

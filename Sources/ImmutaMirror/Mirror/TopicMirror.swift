@@ -40,12 +40,9 @@ final class TopicMirror: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            control.finished.signal()
-        }
-        thread.name = "mirror \(settings.name)/\(topic.name)"
-        thread.start()
+        control.runOnThread(
+            named: "mirror \(settings.name)/\(topic.name)", logger: logger,
+            metadata: ["mirror": "\(settings.name)", "topic": "\(topic.name)"], session: session)
     }
 
     /// Asks the thread to stop and waits for it; commits the resume point.
@@ -53,28 +50,8 @@ final class TopicMirror: Sendable {
         control.requestStop()
         control.finished.wait()
         try? resume.close()
-    }
-
-    private func run() {
-        var backoff = Backoff(cap: 5000)
-        while !control.isStopping {
-            do {
-                try session(&backoff)
-            } catch {
-                control.record(error)
-                let waitMilliseconds: Int
-                if let error = error as? NatsError, error.isTransient {
-                    control.set(.disconnected)
-                    waitMilliseconds = backoff.take()
-                } else {
-                    control.set(.error)
-                    logger.error("mirror stopped by an error; retrying in 30 s", metadata: ["mirror": "\(settings.name)", "topic": "\(topic.name)", "error": "\(error)"])
-                    waitMilliseconds = 30_000
-                }
-                control.sleep(milliseconds: waitMilliseconds)
-            }
-        }
-        control.set(.stopped)
+        // libnats may still run an acknowledgement callback with the tracker for a moment.
+        NatsConnection.releaseLater(Unmanaged.passRetained(tracker))
     }
 
     /// One connection's life: set up, reconcile with the stream, publish until stopped or failed.

@@ -10,16 +10,26 @@ extension NatsConnection {
         var maxAckPending: Int
     }
 
-    /// Creates the durable consumer unless it exists (an existing one is used as it is).
-    func ensureConsumer(_ spec: ConsumerSpec) throws(NatsError) -> String? {
+    /// Makes the durable consumer deliver from the message after `applied`, the last one the
+    /// topic holds. An existing consumer is kept when it has delivered nothing beyond that;
+    /// otherwise it is created again starting there. Messages delivered before a crash and never
+    /// appended would only come back after the ack wait, behind later ones, and an
+    /// acknowledgement of a later message (ack policy "all") would cover them: they would be lost.
+    /// The topic's own record of what it holds decides where delivery starts, not the consumer.
+    func ensureConsumer(_ spec: ConsumerSpec, after applied: UInt64) throws(NatsError) -> String? {
         var info: UnsafeMutablePointer<jsConsumerInfo>?
         defer { jsConsumerInfo_Destroy(info) }
         var code = jsErrCode(rawValue: 0)
         let status = js_GetConsumerInfo(&info, context, spec.stream, spec.durable, nil, &code)
-        if status == NATS_OK { return nil }
-        guard status == NATS_NOT_FOUND || code == JSConsumerNotFoundErr else {
+        var note = "created durable consumer \(spec.durable) of stream \(spec.stream) from stream sequence \(applied + 1)"
+        if status == NATS_OK {
+            if info!.pointee.Delivered.Stream <= applied { return nil }
+            let delivered = info!.pointee.Delivered.Stream
+            try NatsError.check(
+                js_DeleteConsumer(context, spec.stream, spec.durable, nil, &code), "deleting consumer \(spec.durable) to restart it", code: code)
+            note = "restarted durable consumer \(spec.durable) from stream sequence \(applied + 1): it had delivered up to \(delivered), beyond what the topic holds"
+        } else if status != NATS_NOT_FOUND && code != JSConsumerNotFoundErr {
             try NatsError.check(status, "looking up consumer \(spec.durable) of stream \(spec.stream)", code: code)
-            return nil
         }
         var config = jsConsumerConfig()
         jsConsumerConfig_Init(&config)
@@ -31,14 +41,15 @@ extension NatsConnection {
                 config.AckPolicy = js_AckAll
                 config.AckWait = spec.ackWaitMilliseconds * 1_000_000
                 config.MaxAckPending = Int64(spec.maxAckPending)
-                config.DeliverPolicy = js_DeliverAll
+                config.DeliverPolicy = applied == 0 ? js_DeliverAll : js_DeliverByStartSequence
+                config.OptStartSeq = applied == 0 ? 0 : applied + 1
                 var made: UnsafeMutablePointer<jsConsumerInfo>?
                 defer { jsConsumerInfo_Destroy(made) }
                 return js_AddConsumer(&made, context, spec.stream, &config, nil, &code)
             }
         }
         try NatsError.check(created, "creating consumer \(spec.durable) of stream \(spec.stream)", code: code)
-        return "created durable consumer \(spec.durable) of stream \(spec.stream)"
+        return note
     }
 
     /// A pull subscription bound to an existing durable consumer (destroying it leaves the consumer).

@@ -1,4 +1,5 @@
 import CNats
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -44,8 +45,8 @@ final class NatsConnection {
             jetStreamOptions.PublishAsync.MaxPending = Int64(window)
             jetStreamOptions.PublishAsync.StallWait = stallMilliseconds
             jetStreamOptions.PublishAsync.AckHandler = onPublishAck
-            // Released in the tracker's owner, after this connection is destroyed (a callback
-            // may still run until then).
+            // The tracker's owner holds a retained reference for the callbacks and releases it
+            // a minute after its last connection closed (TopicMirror.stop).
             jetStreamOptions.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(publishAcks).toOpaque()
         }
         var context: OpaquePointer?
@@ -61,12 +62,20 @@ final class NatsConnection {
         self.events = retained
     }
 
-    /// Closes the connection and waits for its threads, so no callback runs after this returns.
+    /// Closes the connection. libnats may still deliver a queued callback (a disconnect, an
+    /// acknowledgement) on its own threads for a moment after this, and does not say when it is
+    /// done; the objects those callbacks use are released a minute later (``releaseLater(_:)``).
     func close() {
         jsCtx_Destroy(context)
         natsConnection_Close(connection)
         natsConnection_Destroy(connection)
-        events.release()
+        Self.releaseLater(events)
+    }
+
+    /// Releases a callback context once no libnats callback can still be holding it.
+    static func releaseLater<Object: AnyObject & Sendable>(_ object: Unmanaged<Object>) {
+        let reference = UncheckedReference(object)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(60)) { reference.object.release() }
     }
 
     private static func configure(_ options: OpaquePointer?, endpoint: NatsEndpoint, clientName: String) throws(NatsError) {
@@ -95,4 +104,11 @@ final class NatsConnection {
             if let name = tls.serverName { try NatsError.check(natsOptions_SetExpectedHostname(options, name), "TLS server name") }
         }
     }
+}
+
+/// An unmanaged reference carried into a delayed release. Sendable because the object is, and the
+/// retain count it stands for is touched once, by the release.
+struct UncheckedReference<Object: AnyObject & Sendable>: @unchecked Sendable {
+    let object: Unmanaged<Object>
+    init(_ object: Unmanaged<Object>) { self.object = object }
 }

@@ -31,38 +31,13 @@ final class TopicSource: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            control.finished.signal()
-        }
-        thread.name = "source \(settings.name)"
-        thread.start()
+        control.runOnThread(named: "source \(settings.name)", logger: logger, metadata: ["source": "\(settings.name)"], session: session)
     }
 
     func stop() {
         control.requestStop()
         control.finished.wait()
         try? progress.log.close()
-    }
-
-    private func run() {
-        var backoff = Backoff(cap: 5000)
-        while !control.isStopping {
-            do {
-                try session(&backoff)
-            } catch {
-                control.record(error)
-                if let error = error as? NatsError, error.isTransient {
-                    control.set(.disconnected)
-                    control.sleep(milliseconds: backoff.take())
-                } else {
-                    control.set(.error)
-                    logger.error("source stopped by an error; retrying in 30 s", metadata: ["source": "\(settings.name)", "error": "\(error)"])
-                    control.sleep(milliseconds: 30_000)
-                }
-            }
-        }
-        control.set(.stopped)
     }
 
     private func session(_ backoff: inout Backoff) throws {
@@ -73,7 +48,7 @@ final class TopicSource: Sendable {
         let spec = NatsConnection.ConsumerSpec(
             stream: settings.stream, durable: consumer, filterSubject: settings.filterSubject, ackWaitMilliseconds: settings.ackWaitMilliseconds,
             maxAckPending: settings.batch * 2)
-        if let note = try nats.ensureConsumer(spec) { logger.notice("\(note)", metadata: ["source": "\(settings.name)"]) }
+        if let note = try nats.ensureConsumer(spec, after: figures.withLock({ $0.applied })) { logger.notice("\(note)", metadata: ["source": "\(settings.name)"]) }
         let subscription = try nats.bindPullSubscription(stream: settings.stream, durable: consumer)
         defer { natsSubscription_Destroy(subscription) }
         natsSubscription_SetPendingLimits(subscription, -1, -1)

@@ -10,14 +10,19 @@ extension MirrorSupervisor {
         let (host, mirrors, sources, paused, stopped) = state.withLock { ($0.hostID, $0.mirrors, $0.sources, $0.paused, $0.stopped) }
         guard !stopped else { return }
         let topics = store.list()
-        var gone: [any LinkTask] = []
+        var gone: [TopicMirror] = []
         state.withLock { state in
             for (key, task) in state.topicMirrors where store.existingTopic(task.topic.name) !== task.topic {
                 gone.append(task)
                 state.topicMirrors[key] = nil
             }
         }
-        for task in gone { task.stop() }
+        for task in gone {
+            task.stop()
+            // A topic created again under the name starts at offset 0: the old resume point
+            // would skip its records.
+            try? FileIO.removeTree(task.resume.directory)
+        }
         for mirror in mirrors {
             for topic in topics where mirror.topics.contains(where: { MirrorNames.matches(topic.name, pattern: $0) }) {
                 let key = mirror.name + "\u{0}" + topic.name

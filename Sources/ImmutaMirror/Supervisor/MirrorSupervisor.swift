@@ -96,6 +96,11 @@ public final class MirrorSupervisor: Sendable {
         return true
     }
 
+    /// Looks for topics to start or stop mirroring now, rather than within the second.
+    public func topicsChanged() {
+        rescanWake.signal()
+    }
+
     /// Stops every mirror and source, committing their resume points.
     public func stop() {
         changes.sync {

@@ -27,7 +27,9 @@ public enum MirrorRequest: Sendable, Hashable {
         guard opcode == .mirrorControl else { return .list }
         let name = try body.readWireString("name")
         let action = try body.readWire(UInt8.self, "action")
-        guard action <= 1 else { throw ProtocolError(.malformedFrame, "action \(action) is not 0 (pause) or 1 (resume)") }
+        // invalid_request like every other request field out of range: malformed_frame is
+        // connection-level, and one bad byte in a request must not end the connection.
+        guard action <= 1 else { throw ProtocolError(.invalidRequest, "action \(action) is not 0 (pause) or 1 (resume)") }
         return .control(name: name, resume: action == 1)
     }
 }

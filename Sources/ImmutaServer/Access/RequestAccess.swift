@@ -72,6 +72,8 @@ extension Request {
         case .listTopics: "list_topics"
         case .access(.check): "access_check"
         case .access(.connections): "list_connections"
+        case .mirror(.list): "list_mirrors"
+        case .mirror(.control(_, let resume)): resume ? "resume_mirror" : "pause_mirror"
         case .produce, .produceIdempotent: "produce"
         case .fetch: "fetch"
         case .subscribe: "subscribe"
@@ -101,6 +103,8 @@ extension Request {
         case .createTopic, .deleteTopic, .configureTopic: true
         case .group(.reset(_, _, _, let execute, _)): execute
         case .group(.delete), .group(.configure), .group(.settle): true
+        // Pausing or resuming a mirror changes what the whole daemon does.
+        case .mirror(.control): true
         default: false
         }
     }
@@ -123,6 +127,13 @@ extension Request {
         case .seeGroup(_, let group): group
         default: nil
         }
+    }
+
+    /// What an allowed administrative operation was about when it has no topic: the mirror a
+    /// pause or resume named (a denial's or failure's detail is its message instead).
+    var auditDetail: String? {
+        guard case .mirror(.control(let name, _)) = self else { return nil }
+        return "mirror \(name)"
     }
 }
 

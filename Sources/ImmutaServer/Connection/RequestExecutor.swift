@@ -32,7 +32,7 @@ struct RequestExecutor: Sendable {
             try request.validateNames()
             try access.check(request.accessRequirement, for: identity)
             let action = try perform(request, requestID: requestID)
-            if request.isAdministrative { audit(request, .allowed) }
+            if request.isAdministrative { audit(request, .allowed, detail: request.auditDetail) }
             return action
         } catch {
             let failure = ProtocolError.from(error, shuttingDown: broker.isShuttingDown)

@@ -120,6 +120,7 @@ public final class Broker: Sendable {
             return try store.create(name, configuration: configuration, ownerUID: creator?.identity.uid)
         }
         reportRecoveries(of: topic)
+        mirrorSupervisor.withLock { $0 }?.topicsChanged()
         logger.info("created topic", metadata: ["topic": "\(name)", "durability": "\(configuration.durability)"])
         return topic
     }
@@ -129,6 +130,7 @@ public final class Broker: Sendable {
         try store.delete(name)
         groups.topicDeleted(name)
         appendFailures.forget(topic: name)
+        mirrorSupervisor.withLock { $0 }?.topicsChanged()
         logger.info("deleted topic", metadata: ["topic": "\(name)"])
     }
 

@@ -38,7 +38,7 @@ extension Broker {
         let mirrors = statuses.filter { $0.kind == .mirror }
         let worst = mirrors.max { $0.lagMilliseconds < $1.lagMilliseconds }
         let troubled = statuses.filter { $0.phase == .error || $0.phase == .disconnected }.count
-        var text = "\(statuses.count) mirror links"
+        var text = "\(statuses.count) mirror link" + (statuses.count == 1 ? "" : "s")
         if let worst { text += ", mirror lag \(worst.lagRecords) records/\(worst.lagMilliseconds) ms (max)" }
         if troubled > 0 { text += ", \(troubled) in error or disconnected" }
         return text

@@ -15,8 +15,11 @@ extension RequestExecutor {
         case .control(let name, let resume):
             try SafeName.validate(name, kind: "mirror")
             guard access.administersEverything(identity) else {
+                // The name is the client's own, valid, and not looked up yet: it says nothing about
+                // what exists, and puts the mirror in the denial's audit entry.
                 throw ProtocolError(
-                    .permissionDenied, "permission denied: \(identity) may not pause or resume mirrors; that needs admin on every topic")
+                    .permissionDenied,
+                    "permission denied: \(identity) may not \(resume ? "resume" : "pause") \(name): pausing or resuming a mirror or source needs admin on every topic")
             }
             guard let supervisor = broker.mirrorSupervisor.withLock({ $0 }), supervisor.setPaused(name, !resume) else {
                 throw ProtocolError(.mirrorNotFound, "there is no mirror or source named \(name) in the configuration")
