@@ -309,6 +309,18 @@ mirror_status() {
     IMMUTA_SOCKET=$1/immuta.sock "$ctl" mirror list --json 2>>"$1/immutad.log" |
         python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))' 2>/dev/null || echo null
 }
+# What the mirror says of itself, for the notes under the table: its state, records published,
+# duplicates, rewinds and last error (`immutactl mirror list --json`, one object per topic).
+mirror_note() {
+    python3 -c '
+import json, sys
+links = [l for l in (json.loads(sys.argv[1]) or []) if l.get("kind") == "mirror"]
+for l in links:
+    error = l.get("last_error") or "none"
+    print("mirror {name}/{topic} {state}: {records} published, {duplicates} duplicates, {rewinds} rewinds, last error ".format(**l) + error)
+if not links:
+    print("immutactl mirror list showed no mirror")' "$1" 2>/dev/null || echo "immutactl mirror list gave nothing readable"
+}
 # Every replica's state as a JSON array, and a note saying whether they agree. Followers may
 # trail the leader for a moment, so they get 10 s to agree.
 replicas_json="" replicas_note=""
@@ -386,7 +398,7 @@ scenario_steady() {
         notes+=("steady: the reader got $got of $records records, $errors order errors, $(jfield "$lag" bad_headers) without headers (after $((SECONDS - begin)) s).")
         failures=$((failures + 1))
     fi
-    notes+=("steady: producer $(show_rate "$(jfield "$produced" records_per_sec)") in batches of up to $(jfield "$produced" largest_batch); $replicas_note.")
+    notes+=("steady: producer $(show_rate "$(jfield "$produced" records_per_sec)") in batches of up to $(jfield "$produced" largest_batch); $replicas_note; $(mirror_note "$mirror").")
     row "steady $(group_digits "$rate")/s, $size B, $seconds s|$(group_digits "$got")|$(show_rate "$(jfield "$lag" records_per_sec)")|$(show_ms "$(jfield "$lag" lag_p50_ms)")|$(show_ms "$(jfield "$lag" lag_p90_ms)")|$(show_ms "$(jfield "$lag" lag_p99_ms)")|$(show_ms "$(jfield "$lag" lag_max_ms)")|$errors|$(printf '%.0f%%' "$cpu_i")|$(printf '%.0f%%' "$cpu_n")"
     [[ -n $json_file ]] && printf '{"scenario":"steady","rate":%s,"seconds":%s,"size":%s,"records":%s,"producer":%s,"reader":%s,"immutad_cpu_percent":%s,"nats_cpu_percent":%s,"mirror":%s,"replicas":%s}\n' \
         "$rate" "$seconds" "$size" "$records" "$produced" "$lag" "$cpu_i" "$cpu_n" "$mirror" "$replicas_json" >>"$json_file"
@@ -438,7 +450,7 @@ scenario_flat() {
         notes+=("flat out: the read-back got $got of $backlog records, $errors order errors, $(jfield "$readback" bad_headers) without headers.")
         failures=$((failures + 1))
     fi
-    notes+=("flat out: the whole backlog was in the stream $(printf '%.1f' "$drain") s after immutad was started with the mirror ($(printf '%.1f' "$(calc "$(jfield "$fill" first_seen) - $wall_start")") s to the first message seen); $replicas_note.")
+    notes+=("flat out: the whole backlog was in the stream $(printf '%.1f' "$drain") s after immutad was started with the mirror ($(printf '%.1f' "$(calc "$(jfield "$fill" first_seen) - $wall_start")") s to the first message seen); $replicas_note; $(mirror_note "$mirror").")
     row "flat out, backlog of $(group_digits "$backlog") × $size B|$(group_digits "$got")|$(show_rate "$rate_stream")|—|—|—|—|$errors|$(printf '%.0f%%' "$cpu_i")|$(printf '%.0f%%' "$cpu_n")"
     [[ -n $json_file ]] && printf '{"scenario":"flat","size":%s,"records":%s,"records_per_sec":%s,"stream_seconds":%s,"drain_seconds":%s,"fill":%s,"readback":%s,"immutad_cpu_percent":%s,"nats_cpu_percent":%s,"mirror":%s,"replicas":%s}\n' \
         "$size" "$backlog" "$rate_stream" "$span" "$drain" "$fill" "$readback" "$cpu_i" "$cpu_n" "$mirror" "$replicas_json" >>"$json_file"
