@@ -22,5 +22,15 @@ run_test_phases() {
     swift test "$@" --filter "$timing_suites"
     local mirrors=$mirror_suites
     [[ -n ${IMMUTA_TEST_SANITIZER:-} ]] && mirrors=$sanitizer_mirror_suites
-    swift test "$@" --no-parallel --filter "$mirrors"
+    # One suite at a time: without the parallel workers (swift test refuses --num-workers then).
+    local serial=() skip=0 argument
+    for argument in "$@"; do
+        if ((skip)); then skip=0; continue; fi
+        case $argument in
+            --parallel) ;;
+            --num-workers) skip=1 ;;
+            *) serial+=("$argument") ;;
+        esac
+    done
+    swift test "${serial[@]}" --no-parallel --filter "$mirrors"
 }

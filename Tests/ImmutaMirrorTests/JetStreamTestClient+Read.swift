@@ -58,7 +58,24 @@ extension JetStreamTestClient {
         return messages
     }
 
-    private static func stored(_ message: OpaquePointer) -> StoredMessage {
+    /// Messages `1...count` by sequence, each asked of the stream leader (STREAM.MSG.GET): slower
+    /// than a consumer, but not served by whichever replica hosts the consumer.
+    func readFromLeader(_ stream: String, count: Int) throws -> [StoredMessage] {
+        var messages: [StoredMessage] = []
+        messages.reserveCapacity(count)
+        for sequence in 1...UInt64(max(count, 1)) {
+            var message: OpaquePointer?
+            defer { natsMsg_Destroy(message) }
+            var code = jsErrCode(rawValue: 0)
+            let status = js_GetMsg(&message, context, stream, sequence, nil, &code)
+            if status == NATS_NOT_FOUND || code == JSNoMessageFoundErr { break }
+            try check(status, "get message \(sequence)", code: code)
+            messages.append(Self.stored(message!, sequence: sequence))
+        }
+        return messages
+    }
+
+    private static func stored(_ message: OpaquePointer, sequence: UInt64? = nil) -> StoredMessage {
         var metadata: UnsafeMutablePointer<jsMsgMetaData>?
         natsMsg_GetMetaData(&metadata, message)
         defer { jsMsgMetaData_Destroy(metadata) }
@@ -69,7 +86,7 @@ extension JetStreamTestClient {
             var value: UnsafePointer<CChar>?
             if natsMsgHeader_Get(message, key, &value) == NATS_OK, let value { headers[key] = String(cString: value) }
         }
-        return StoredMessage(sequence: metadata?.pointee.Sequence.Stream ?? 0, payload: payload, headers: headers)
+        return StoredMessage(sequence: sequence ?? metadata?.pointee.Sequence.Stream ?? 0, payload: payload, headers: headers)
     }
 
     /// Publishes `count` messages of `payload(i)` synchronously-acknowledged in windows (for sources).
