@@ -5,7 +5,8 @@
 #   scripts/bench-mirror.sh                     both scenarios, about 2 minutes on 2 cores
 #   scripts/bench-mirror.sh --quick             5 s steady and a backlog of 100,000: to try it out
 #   scripts/bench-mirror.sh --json FILE         also each scenario's figures as one JSON line
-#   --only steady|flat   one scenario     --bin DIR   immutad and immutactl (default .build/release)
+#   --only steady|flat|baseline  one scenario (flat runs the baseline too)
+#   --bin DIR   immutad and immutactl (default .build/release)
 #   --rate N (10000)  --seconds N (30)  --backlog N (1000000)  --size BYTES (100)
 #
 # steady: immutad mirrors topic `bench` while immuta_rate_produce appends RATE records/s of SIZE
@@ -17,6 +18,9 @@
 #   mirror, which copies them as fast as it can. The rate is the stream's own: messages over the
 #   time between its first and last message (/jsz?streams=true on the stream leader, polled every
 #   50 ms until it holds them all). Then the whole stream is read back to check its order.
+# baseline: on a fresh cluster, a NATS client alone publishes BACKLOG records asynchronously with
+#   the mirror's window of 256 into a stream with 3 replicas: the cluster's own rate on this
+#   machine, which bounds the flat-out mirror.
 #
 # Each scenario gets a new 3-node nats-server cluster (JetStream, streams with 3 replicas) on free
 # 127.0.0.1 ports and a new immutad, in one temporary directory ($TMPDIR or /tmp). Everything it
@@ -28,7 +32,7 @@ export LC_ALL=C.UTF-8   # '.' as the decimal point
 caller_dir=$PWD
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 fail_usage() { echo "bench-mirror: $*" >&2; exit 64; }
 whole_number() { if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 == 0)); then fail_usage "$1 wants a whole number above 0, got '$2'"; fi; }
 
@@ -42,7 +46,7 @@ while (($#)); do
         declare "${1#--}=$2"
         shift ;;
     --only)
-        [[ $# -ge 2 && ($2 == steady || $2 == flat) ]] || fail_usage "--only takes steady or flat"
+        [[ $# -ge 2 && ($2 == steady || $2 == flat || $2 == baseline) ]] || fail_usage "--only takes steady, flat or baseline"
         only=$2
         shift ;;
     --bin)
@@ -103,7 +107,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bench-mirror.XXXXXX")
 peers=$work/peers
 mkdir -p "$peers"
 log "building the peer clients into $peers"
-for name in nats_mirror_lag immuta_rate_produce immuta_admin; do
+for name in nats_mirror_lag immuta_rate_produce immuta_admin nats_produce; do
     # shellcheck disable=SC2046  # pkg-config prints several words on purpose
     gcc -O2 -Wall -o "$peers/$name" "scripts/bench-peers/$name.c" $(pkg-config --cflags --libs libnats) -lpthread
 done
@@ -457,12 +461,36 @@ scenario_flat() {
     return 0
 }
 
+# The baseline, in the same run: the cluster's own rate for one publisher with the mirror's window
+# (nats_produce: async publishes, 256 unacknowledged, into a stream with 3 replicas), what the
+# flat-out mirror is compared with.
+scenario_baseline() {
+    local dir=$work/baseline
+    log "baseline: $(group_digits "$backlog") records of $size B published by a NATS client alone, window 256"
+    mkdir -p "$dir"
+    cluster_start "$dir"
+    local result cpu_nats wall_start wall
+    wall_start=$(date +%s.%N)
+    cpu_nats=$(cpu_ticks "${node_pids[@]}")
+    result=$("$peers/nats_produce" -u "${client_urls[0]}" -S BASELINE -n "$backlog" -d "$size" -w 256 -r 3 2>>"$dir/errors.log") ||
+        { log "the baseline publisher failed: $(cat "$dir/errors.log")"; exit 1; }
+    wall=$(calc "$(date +%s.%N) - $wall_start")
+    local cpu_n
+    cpu_n=$(cpu_percent "$cpu_nats" "$(cpu_ticks "${node_pids[@]}")" "$wall")
+    cluster_stop
+    row "baseline: a NATS client publishing $(group_digits "$backlog") × $size B|$(group_digits "$backlog")|$(show_rate "$(jfield "$result" records_per_sec)")|—|—|—|—|—|—|$(printf '%.0f%%' "$cpu_n")"
+    [[ -n $json_file ]] && printf '{"scenario":"baseline","size":%s,"records":%s,"publisher":%s,"nats_cpu_percent":%s}\n' \
+        "$size" "$backlog" "$result" "$cpu_n" >>"$json_file"
+    return 0
+}
+
 # --- The run ---------------------------------------------------------------------------------
 
 [[ -n $json_file ]] && : >"$json_file"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ -z $only || $only == steady ]] && scenario_steady
 [[ -z $only || $only == flat ]] && scenario_flat
+[[ -z $only || $only == flat || $only == baseline ]] && scenario_baseline
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cpu=$(sed -nE 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n 1)

@@ -35,7 +35,9 @@ extension MirrorHarness {
         _ = try await waitUntilMirrored(UInt64(count), timeout: .seconds(300))
         watching.cancel()
         _ = try? await watching.value
-        #expect(watch.samples > 0)
+        await watch.sample()
+        #expect(watch.samples > 0, "no sample of the resume point could be taken: \(watch.lastFailure ?? "")")
+        print("resume point checked against the stream \(watch.samples) times during the fault")
         try await verifyStream(count: count)
     }
 }
@@ -45,19 +47,31 @@ extension MirrorHarness {
 final class ResumePointWatch: @unchecked Sendable {
     let harness: MirrorHarness
     private(set) var samples = 0
+    /// Why the last sample could not be taken (during a fault, the daemon or the stream may not answer).
+    private(set) var lastFailure: String?
+    private var stream: JetStreamTestClient?
 
     init(harness: MirrorHarness) { self.harness = harness }
 
     func run() async throws {
-        let stream = try JetStreamTestClient(urls: harness.cluster.urls)
         while !Task.isCancelled {
             try await Task.sleep(for: .milliseconds(200))
-            guard let client = try? await harness.client() else { continue }
-            let position = try? await client.listMirrors().first { $0.name == "central" }?.position
+            await sample()
+        }
+    }
+
+    /// Takes one sample, unless the daemon or the cluster cannot answer now.
+    func sample() async {
+        do {
+            if stream == nil { stream = try JetStreamTestClient(urls: harness.cluster.urls) }
+            let client = try await harness.client()
+            let position = try await client.listMirrors().first { $0.name == "central" }?.position
             await client.close()
-            guard let position, let state = try? stream.streamState(MirrorHarness.stream) else { continue }
+            guard let position, let state = try stream?.streamState(MirrorHarness.stream) else { return }
             samples += 1
             #expect(position <= state.messages, "resume point \(position) is past the \(state.messages) records the stream holds")
+        } catch {
+            lastFailure = "\(error)"
         }
     }
 }

@@ -43,8 +43,9 @@ static inline void nats_connect(const char *url, int64_t window, bool send_asap,
     nats_check(natsConnection_JetStream(js, *nc, &js_options), "JetStream context");
 }
 
-/* Creates the stream `name` (subject `name`, file storage, no limits) unless it exists. */
-static inline void nats_ensure_stream(jsCtx *js, const char *name) {
+/* Creates the stream `name` (subject `name`, file storage, no limits, `replicas` copies) unless
+ * it exists. */
+static inline void nats_ensure_stream_replicas(jsCtx *js, const char *name, int replicas) {
     jsStreamInfo *info = NULL;
     jsErrCode error = 0;
     if (js_GetStreamInfo(&info, js, name, NULL, &error) == NATS_OK) {
@@ -58,8 +59,11 @@ static inline void nats_ensure_stream(jsCtx *js, const char *name) {
     config.Subjects = subjects;
     config.SubjectsLen = 1;
     config.Storage = js_FileStorage;
+    config.Replicas = replicas;
     nats_check(js_AddStream(&info, js, &config, NULL, &error), "add stream");
     jsStreamInfo_Destroy(info);
 }
+
+static inline void nats_ensure_stream(jsCtx *js, const char *name) { nats_ensure_stream_replicas(js, name, 1); }
 
 #endif

@@ -1,14 +1,15 @@
 /* Publishes to a NATS JetStream stream, the NATS side of the produce rows of
  * scripts/bench-compare.sh (and the untimed filling of the read rows).
  *
- *   nats_produce -u URL -S STREAM -n RECORDS -d SIZE [-c PRODUCERS] [-w WINDOW] [-y]
+ *   nats_produce -u URL -S STREAM -n RECORDS -d SIZE [-c PRODUCERS] [-w WINDOW] [-r REPLICAS] [-y]
  *
  * Each of PRODUCERS threads has its own connection. By default it publishes asynchronously
  * (js_PublishAsync) with up to WINDOW messages unacknowledged, and waits for the last
  * acknowledgement (js_PublishAsyncComplete): JetStream's way to batch. With -y every publish
  * waits for its acknowledgement (js_Publish) and the round trips are reported as percentiles.
  * The rate is all records over the wall time from the moment every producer is connected to the
- * last acknowledgement. The stream is created (file storage) when missing. */
+ * last acknowledgement. The stream is created (file storage, REPLICAS copies, default 1) when
+ * missing. */
 #include "nats_common.h"
 
 #include <pthread.h>
@@ -53,8 +54,8 @@ static void *producer(void *argument) {
 
 int main(int argc, char **argv) {
     uint64_t records = 0;
-    int producers = 1, option;
-    while ((option = getopt(argc, argv, "u:S:n:d:c:w:y")) != -1) {
+    int producers = 1, replicas = 1, option;
+    while ((option = getopt(argc, argv, "u:S:n:d:c:w:r:y")) != -1) {
         switch (option) {
         case 'u': url = optarg; break;
         case 'S': stream = optarg; break;
@@ -62,8 +63,9 @@ int main(int argc, char **argv) {
         case 'd': size = (uint64_t)number_option("-d", optarg); break;
         case 'c': producers = (int)number_option("-c", optarg); break;
         case 'w': window = number_option("-w", optarg); break;
+        case 'r': replicas = (int)number_option("-r", optarg); break;
         case 'y': synchronous = 1; break;
-        default: die("usage: nats_produce -u URL -S STREAM -n RECORDS -d SIZE [-c PRODUCERS] [-w WINDOW] [-y]");
+        default: die("usage: nats_produce -u URL -S STREAM -n RECORDS -d SIZE [-c PRODUCERS] [-w WINDOW] [-r REPLICAS] [-y]");
         }
     }
     if (!url || !stream || !records || producers < 1 || window < 1) die("-u, -S and -n are required");
@@ -72,7 +74,7 @@ int main(int argc, char **argv) {
         natsConnection *nc;
         jsCtx *js;
         nats_connect(url, 0, false, &nc, &js);
-        nats_ensure_stream(js, stream);
+        nats_ensure_stream_replicas(js, stream, replicas);
         jsCtx_Destroy(js);
         natsConnection_Destroy(nc);
     }
