@@ -44,7 +44,7 @@ public final class MirrorSupervisor: Sendable {
     /// Starts, restarts or stops mirrors and sources to match `mirrors` and `sources`.
     public func apply(hostID: String, mirrors: [MirrorSettings], sources: [SourceSettings]) {
         changes.sync {
-            let (removed, keptMirrors, keptSources) = state.withLock { state -> ([any LinkTask], Set<String>, Set<String>) in
+            let removed = state.withLock { state -> [any LinkTask] in
                 let hostChanged = state.hostID != hostID
                 let oldMirrors = Dictionary(state.mirrors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
                 let oldSources = Dictionary(state.sources.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -62,10 +62,9 @@ public final class MirrorSupervisor: Sendable {
                 state.hostID = hostID
                 state.mirrors = mirrors
                 state.sources = sources
-                return (removed, keptMirrors, keptSources)
+                return removed
             }
             stopAll(removed)
-            _ = (keptMirrors, keptSources)
             rescan()
         }
     }
