@@ -63,3 +63,28 @@ import Testing
         Issue.record("the mirror never reached \(states): \(String(describing: try await client.listMirrors().first))")
     }
 }
+
+/// A mirror's pattern takes at most max_topics topics (each costs a thread and a connection):
+/// the ones beyond are not mirrored, and the log names them.
+@Suite(.timeLimit(.minutes(5))) struct MirrorTopicLimitTests {
+    @Test func topicsBeyondMaxTopicsAreNotMirrored() async throws {
+        let dir = TemporaryDirectory()
+        let daemon = try await DaemonProcess.start(
+            in: dir.path,
+            config: """
+                host_id: h
+                mirrors:
+                  - name: capped
+                    topics: ["t*"]
+                    servers: ["nats://127.0.0.1:1"]
+                    max_topics: 2
+                """)
+        let client = try await ImmutaClient.connect(socketPath: daemon.socketPath)
+        for name in ["t1", "t2", "t3", "t4"] { try await client.createTopic(name) }
+        try await daemon.waitForOutput(containing: "topic not mirrored: the mirror already has max_topics topics")
+        let mirrored = try await client.listMirrors()
+        #expect(mirrored.count == 2 && mirrored.allSatisfy { $0.name == "capped" }, "\(mirrored.map(\.topic))")
+        await client.close()
+        _ = await daemon.stop()
+    }
+}

@@ -33,6 +33,7 @@ import Testing
                 publish_timeout: 750ms
                 start: 1200
                 lag_warning: 5s
+                max_topics: 8
               - name: backup
                 topics: "*"
                 servers: nats://10.0.0.9:4222
@@ -55,13 +56,13 @@ import Testing
         #expect(central.endpoint.tls == NatsEndpoint.TLS(caFile: "/ca.pem", certificateFile: "/c.pem", keyFile: "/k.pem", serverName: "nats.example"))
         #expect(central.stream == "S_{host}_{topic}" && central.subject == "s.{host}.{topic}" && central.replicas == 5)
         #expect(central.duplicateWindowMilliseconds == 600_000 && central.window == 1024 && central.publishTimeoutMilliseconds == 750)
-        #expect(central.start == .offset(1200) && central.lagWarningMilliseconds == 5000)
+        #expect(central.start == .offset(1200) && central.lagWarningMilliseconds == 5000 && central.maxTopics == 8)
         let backup = mirroring.mirrors[1]
         #expect(backup.topics == ["*"] && backup.endpoint.nkey == NatsEndpoint.NKey(publicKey: "UABC", seedFile: "/etc/immuta/nats.nk"))
         // Defaults.
         #expect(backup.stream == "IMMUTA_{host}_{topic}" && backup.subject == "immuta.{host}.{topic}" && backup.replicas == 3)
         #expect(backup.window == 256 && backup.duplicateWindowMilliseconds == 120_000 && backup.publishTimeoutMilliseconds == 5000)
-        #expect(backup.start == .earliest)
+        #expect(backup.start == .earliest && backup.maxTopics == 64)
         let source = try #require(mirroring.sources.first)
         #expect(source.name == "commands" && source.stream == "COMMANDS" && source.topic == "commands")
         #expect(source.filterSubject == "commands.edge-17.>" && source.batch == 500 && source.ackWaitMilliseconds == 120_000)
@@ -87,6 +88,8 @@ import Testing
         ("publish_timeout: 11m", "mirrors[1].publish_timeout", "from 100ms to 10m"),
         ("publish_timeout: soon", "mirrors[1].publish_timeout", "positive duration"),
         ("lag_warning: 500ms", "mirrors[1].lag_warning", "from 1s to 7d"),
+        ("max_topics: 0", "mirrors[1].max_topics", "from 1 to 1024"),
+        ("max_topics: 1025", "mirrors[1].max_topics", "from 1 to 1024"),
         ("start: -1", "mirrors[1].start", "earliest, latest or an offset"),
         ("start: first", "mirrors[1].start", "earliest, latest or an offset"),
         ("stream: \"\"", "mirrors[1].stream", "non-empty"),

@@ -22,12 +22,16 @@ public struct MirrorSettings: Sendable, Hashable {
     public var start: MirrorStart = .earliest
     /// A warning is logged when a topic's mirror lags more than this.
     public var lagWarningMilliseconds: Int64 = 60_000
+    /// Topics the mirror takes at most: each has a thread and a NATS connection of its own, and
+    /// clients create topics, so a pattern must not let them multiply without end.
+    public var maxTopics = 64
 
     public static let replicasRange: ClosedRange<Int64> = 1...5
     public static let windowRange: ClosedRange<Int64> = 1...65_536
     /// At least the two minutes a resend after a lost acknowledgement can take; at most a week.
     public static let duplicateWindowRange: ClosedRange<Int64> = 120_000...604_800_000
     public static let publishTimeoutRange: ClosedRange<Int64> = 100...600_000
+    public static let maxTopicsRange: ClosedRange<Int64> = 1...1024
 
     public init(name: String, topics: [String], endpoint: NatsEndpoint) {
         self.name = name

@@ -26,7 +26,18 @@ extension MirrorSupervisor {
         for mirror in mirrors {
             for topic in topics where mirror.topics.contains(where: { MirrorNames.matches(topic.name, pattern: $0) }) {
                 let key = mirror.name + "\u{0}" + topic.name
-                guard state.withLock({ $0.topicMirrors[key] == nil }) else { continue }
+                let (running, taken) = state.withLock { state in
+                    (state.topicMirrors[key] != nil, state.topicMirrors.values.count { $0.settings.name == mirror.name })
+                }
+                guard !running else { continue }
+                guard taken < mirror.maxTopics else {
+                    if state.withLock({ $0.overLimit.insert(key).inserted }) {
+                        logger.error(
+                            "topic not mirrored: the mirror already has max_topics topics (each takes a thread and a NATS connection); raise max_topics or narrow topics",
+                            metadata: ["mirror": "\(mirror.name)", "topic": "\(topic.name)", "max_topics": "\(mirror.maxTopics)"])
+                    }
+                    continue
+                }
                 do {
                     let directory = dataDirectory + "/mirrors/" + mirror.name + "/" + topic.name
                     try FileIO.makeDirectory(dataDirectory + "/mirrors/" + mirror.name)

@@ -17,6 +17,8 @@ public final class MirrorSupervisor: Sendable {
         var topicMirrors: [String: TopicMirror] = [:]
         var topicSources: [String: TopicSource] = [:]
         var paused: Set<String> = []
+        /// Topics left out because their mirror had max_topics, each logged once.
+        var overLimit: Set<String> = []
         var stopped = false
     }
 
@@ -59,6 +61,7 @@ public final class MirrorSupervisor: Sendable {
                     removed.append(task)
                     state.topicSources[key] = nil
                 }
+                state.overLimit = []
                 state.hostID = hostID
                 state.mirrors = mirrors
                 state.sources = sources

@@ -62,6 +62,7 @@ extension Reader {
                 mirror.duplicateWindowMilliseconds = try boundedDuration(value, name, range: MirrorSettings.duplicateWindowRange, shown: "2m to 7d")
             case "publish_timeout":
                 mirror.publishTimeoutMilliseconds = try boundedDuration(value, name, range: MirrorSettings.publishTimeoutRange, shown: "100ms to 10m")
+            case "max_topics": mirror.maxTopics = Int(try integer(value, name, range: MirrorSettings.maxTopicsRange))
             case "lag_warning":
                 mirror.lagWarningMilliseconds = try boundedDuration(value, name, range: 1_000...604_800_000, shown: "1s to 7d")
             case "start":
@@ -76,7 +77,7 @@ extension Reader {
             default:
                 throw error(
                     value, name,
-                    "is not a mirror setting; known: name, topics, servers, credentials, nkey, tls, stream, subject, replicas, window, duplicate_window, publish_timeout, lag_warning, start"
+                    "is not a mirror setting; known: name, topics, servers, credentials, nkey, tls, stream, subject, replicas, window, duplicate_window, publish_timeout, lag_warning, start, max_topics"
                 )
             }
         }
